@@ -1,0 +1,57 @@
+# ETL-Express. Two commands matter: `make up` runs the service, `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.etlx-installed
+PYTEST_ARGS ?=
+ROWS ?= 1000000
+
+.PHONY: help venv up down status test test-unit lint typecheck lock system-deps bench eval-privacy clean
+
+help:
+	@echo "make up          start ETL-Express (Airflow + plugin + demo) in the background"
+	@echo "make down        stop everything 'make up' started"
+	@echo "make test        install what the tests need and run the whole suite"
+	@echo "make lint        ruff + mypy"
+	@echo "make lock        regenerate requirements*.txt from requirements*.in"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'" >&2; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt -r requirements-dev.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+up: venv
+	@$(BIN)/etlx up
+
+down:
+	@if [ -x $(BIN)/etlx ]; then $(BIN)/etlx down; else echo "nothing to stop (no $(VENV))"; fi
+
+status: venv
+	@$(BIN)/etlx status
+
+test: venv system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check etl_express tests dags plugins
+	$(BIN)/ruff format --check etl_express tests dags plugins
+	$(BIN)/mypy
+
+lock:
+	$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.11
+	$(BIN)/uv pip compile requirements-dev.in -o requirements-dev.txt --python-version 3.11
+
+clean: down
+	rm -rf .etlx test-output

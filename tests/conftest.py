@@ -1,0 +1,95 @@
+"""Shared fixtures: markers by folder and a throwaway PostgreSQL database per test session.
+
+PostgreSQL: the server at ``ETLX_TEST_PG_URL`` (default: the machine's server on
+127.0.0.1:5432, trust auth). When nothing answers there, an embedded ``pgserver`` is started
+in a temporary directory, so the suite runs on any machine that can install the lock.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+# Heavy libraries must never reach out to the network from a test.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_OUTPUT = Path(os.environ.get("ETLX_TEST_OUTPUT", ROOT / "test-output"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
+        if parts and parts[0] in ("unit", "integration", "e2e"):
+            item.add_marker(getattr(pytest.mark, parts[0]))
+
+
+@pytest.fixture(scope="session")
+def test_output_dir() -> Path:
+    TEST_OUTPUT.mkdir(parents=True, exist_ok=True)
+    return TEST_OUTPUT
+
+
+def _server_answers(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """libpq URL of a PostgreSQL server's maintenance database (``.../postgres``)."""
+    url = os.environ.get("ETLX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    if _server_answers(url):
+        yield url
+        return
+    import pgserver
+
+    tmp = Path(tempfile.mkdtemp(prefix="etlx-pg-"))
+    server = pgserver.get_server(tmp, cleanup_mode="stop")
+    try:
+        yield server.get_uri("postgres")
+    finally:
+        server.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+def create_database(server_url: str, prefix: str) -> str:
+    """Create an empty database with a unique name; returns its libpq URL."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with _admin(server_url) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(server_url: str, db_url: str) -> None:
+    name = db_url.rsplit("/", 1)[1].split("?", 1)[0]
+    with _admin(server_url) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server_url: str) -> Iterator[str]:
+    """An empty throwaway database for this test session (libpq URL)."""
+    url = create_database(pg_server_url, "etlx_test")
+    try:
+        yield url
+    finally:
+        drop_database(pg_server_url, url)
