@@ -18,6 +18,10 @@ def _register() -> None:
 
     runtime_cli.register(app)
 
+    from etl_express.cli import db as db_cli
+
+    db_cli.register(app)
+
 
 def main() -> None:
     _register()

@@ -1,0 +1,68 @@
+"""Fixtures for integration tests: our database, migrated once per session.
+
+``etlx_db_url`` is the URL of a throwaway database migrated to head (SQLAlchemy form,
+``postgresql+psycopg://``). Tests that write should request ``etlx_db`` (or call
+``truncate_etlx_tables``) so they start from empty tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+# Children first so TRUNCATE needs no CASCADE surprises; audit_events and script_versions are
+# append-only by trigger, which the helper switches off inside its own transaction only.
+ETLX_TABLES = (
+    "uploads",
+    "outbox_batches",
+    "task_runs",
+    "task_scripts",
+    "etl_tasks",
+    "script_versions",
+    "scripts",
+    "audit_events",
+)
+_PROTECTED = ("audit_events", "script_versions")
+
+
+def truncate_etlx_tables(url: str) -> None:
+    """Empty every ETL-Express table and the ``outbox`` schema (tests only)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        for table in _PROTECTED:
+            conn.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_truncate"))
+        conn.execute(sa.text(f"TRUNCATE {', '.join(ETLX_TABLES)} RESTART IDENTITY CASCADE"))
+        for table in _PROTECTED:
+            conn.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_no_truncate"))
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS outbox CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA outbox"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def etlx_db_url(pg_database: str) -> str:
+    """The session's throwaway database, migrated to head (``postgresql+psycopg://`` URL)."""
+    from etl_express.stores.db import normalize_url, upgrade
+
+    url = normalize_url(pg_database)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def etlx_db(etlx_db_url: str) -> str:
+    """The migrated database URL, with every table emptied before the test."""
+    truncate_etlx_tables(etlx_db_url)
+    return etlx_db_url
+
+
+@pytest.fixture
+def etlx_engine(etlx_db: str) -> Iterator[sa.Engine]:
+    """An engine on the emptied, migrated database; disposed after the test."""
+    from etl_express.stores.db import make_engine
+
+    engine = make_engine(etlx_db)
+    yield engine
+    engine.dispose()
