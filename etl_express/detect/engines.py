@@ -1,0 +1,106 @@
+"""Presidio AnalyzerEngine per (language, entities, mode), built offline and cached.
+
+Never ``AnalyzerEngine()`` without arguments: it would download ``en_core_web_lg``. The
+registry holds only the recognizers the requested entities need.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from etl_express.detect import entities as E
+from etl_express.detect.catalog import rules_for
+
+Mode = Literal["full", "patterns"]
+MODES: tuple[str, ...] = ("full", "patterns")
+
+
+def prepare_environment() -> None:
+    """Settings that must be in place before Presidio/numpy are imported."""
+    # Presidio's e-mail recognizer (not used by us, but imported) fetches the public suffix
+    # list through tldextract unless this is empty.
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+@dataclass(frozen=True)
+class DetectionEngine:
+    lang: str
+    mode: str
+    entities: frozenset[str]
+    analyzer: Any  # presidio_analyzer.AnalyzerEngine
+    natasha: Any  # NatashaRecognizer | None
+
+
+def _nlp_engine(lang: str, with_ner: bool) -> Any:
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+
+    from etl_express.detect.nlp import EN_MODEL, build_pipeline
+
+    config = NerModelConfiguration(
+        model_to_presidio_entity_mapping={
+            "PERSON": "PERSON",
+            "GPE": "LOCATION",
+            "LOC": "LOCATION",
+            "FAC": "LOCATION",
+        },
+        labels_to_ignore=[
+            "ORG",
+            "NORP",
+            "DATE",
+            "TIME",
+            "CARDINAL",
+            "ORDINAL",
+            "MONEY",
+            "PERCENT",
+            "QUANTITY",
+            "PRODUCT",
+            "EVENT",
+            "WORK_OF_ART",
+            "LAW",
+            "LANGUAGE",
+        ],
+    )
+    model = EN_MODEL if with_ner and lang == "en" else f"blank_{lang}"
+    engine = SpacyNlpEngine(
+        models=[{"lang_code": lang, "model_name": model}], ner_model_configuration=config
+    )
+    # Handing over a built pipeline keeps Presidio from loading (or downloading) a model.
+    engine.nlp = {lang: build_pipeline(lang, with_ner=with_ner)}  # type: ignore[assignment]
+    return engine
+
+
+@lru_cache(maxsize=16)
+def get_engine(lang: str, entities: frozenset[str], mode: str) -> DetectionEngine:
+    if lang not in E.LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}; supported: {list(E.LANGUAGES)}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {list(MODES)}")
+    prepare_environment()
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+    from etl_express.detect.recognizers import (
+        NatashaRecognizer,
+        RuleRecognizer,
+        SpacyNerRecognizer,
+    )
+
+    recognizers: list[Any] = [RuleRecognizer(rule, lang) for rule in rules_for(entities)]
+    wants_ner = mode == "full" and bool(entities & E.NER_LABELS)
+    natasha = None
+    if wants_ner and lang == "en":
+        recognizers.append(SpacyNerRecognizer(lang, entities))
+    elif wants_ner and lang == "ru":
+        natasha = NatashaRecognizer(entities, lang)
+        natasha.load()
+        recognizers.append(natasha)
+    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[lang])
+    analyzer = AnalyzerEngine(
+        registry=registry,
+        nlp_engine=_nlp_engine(lang, with_ner=wants_ner),
+        supported_languages=[lang],
+    )
+    return DetectionEngine(lang, mode, entities, analyzer, natasha)

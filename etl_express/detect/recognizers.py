@@ -1,0 +1,170 @@
+"""Presidio recognizers: our pattern rules, spaCy NER results and natasha (Russian NER).
+
+Imports Presidio at module level: import this module only inside functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from etl_express.detect import entities as E
+from etl_express.detect.rules import PatternRule
+
+
+def _result(recognizer: Any, entity: str, start: int, end: int, score: float) -> Any:
+    return RecognizerResult(
+        entity_type=entity,
+        start=start,
+        end=end,
+        score=score,
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+            # Our scores already include context; Presidio must not boost them again.
+            RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+        },
+    )
+
+
+class RuleRecognizer(LocalRecognizer):
+    """A PatternRule (regex + checksum + context cues) as a Presidio recognizer."""
+
+    def __init__(self, rule: PatternRule, language: str) -> None:
+        self.rule = rule
+        super().__init__(
+            supported_entities=[rule.entity],
+            supported_language=language,
+            name=f"etlx_{rule.name}",
+            context=[],
+        )
+
+    def load(self) -> None:
+        return None
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[Any]:
+        if self.rule.entity not in entities:
+            return []
+        return [_result(self, c.entity, c.start, c.end, c.score) for c in self.rule.find(text)]
+
+
+# Country names are not labeled; NER models report them as locations.
+_COUNTRY = re.compile(
+    r"^(?:the\s)?(?:Russia|Russian Federation|USA|US|U\.S\.|United States(?: of America)?|"
+    r"America|UK|U\.K\.|United Kingdom|Britain|Great Britain|England|Scotland|Wales|"
+    r"Ireland|Germany|France|Netherlands|Spain|Italy|China|Canada|Kazakhstan|Belarus|"
+    r"Ukraine|Росси[яиюей]|РФ|США|Великобритани[яиюей]|Англи[яиюей]|Германи[яиюей]|"
+    r"Франци[яиюей]|Казахстан[ауе]?|Беларус[ьи]|Белорусси[яиюей]|Украин[аыуе]|Китай|Китая|"
+    r"Европ[аыуе])$",
+    re.IGNORECASE,
+)
+_TITLE = re.compile(r"^(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?\s+|(?:г-н|г-жа)\.?\s+)")
+_POSSESSIVE = re.compile(r"(?:'s|’s)$")
+
+
+def ner_span(text: str, start: int, end: int, entity: str) -> tuple[int, int] | None:
+    """Trim titles and possessives off a model's span; None if it is not a reportable one."""
+    value = text[start:end]
+    title = _TITLE.match(value)
+    if title:
+        start += title.end()
+    possessive = _POSSESSIVE.search(text[start:end])
+    if possessive:
+        end -= len(possessive.group())
+    value = text[start:end].strip()
+    if len(value) < 2 or not value[0].isupper():
+        return None
+    if entity == E.LOCATION and _COUNTRY.match(value):
+        return None
+    return start, end
+
+
+class SpacyNerRecognizer(LocalRecognizer):
+    """PERSON and LOCATION from the spaCy model's entities (already in nlp_artifacts)."""
+
+    _LABELS: ClassVar[dict[str, str]] = {
+        "PERSON": E.PERSON,
+        "GPE": E.LOCATION,
+        "LOC": E.LOCATION,
+        "FAC": E.LOCATION,
+    }
+    _SCORES: ClassVar[dict[str, float]] = {E.PERSON: 0.85, E.LOCATION: 0.7}
+
+    def __init__(self, language: str, wanted: Iterable[str]) -> None:
+        supported = sorted(set(wanted) & E.NER_LABELS)
+        super().__init__(
+            supported_entities=supported, supported_language=language, name="etlx_spacy_ner"
+        )
+
+    def load(self) -> None:
+        return None
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[Any]:
+        if nlp_artifacts is None or nlp_artifacts.tokens is None:
+            return []
+        results = []
+        for ent in nlp_artifacts.tokens.ents:
+            entity = self._LABELS.get(ent.label_)
+            if entity is None or entity not in entities:
+                continue
+            trimmed = ner_span(text, ent.start_char, ent.end_char, entity)
+            if trimmed is not None:
+                results.append(_result(self, entity, *trimmed, self._SCORES[entity]))
+        return results
+
+
+class NatashaRecognizer(LocalRecognizer):
+    """Russian PER/LOC from natasha's NER tagger (slovnet, numpy), batched via ``prime``."""
+
+    _LABELS: ClassVar[dict[str, str]] = {"PER": E.PERSON, "LOC": E.LOCATION}
+    _SCORES: ClassVar[dict[str, float]] = {E.PERSON: 0.85, E.LOCATION: 0.7}
+
+    def __init__(self, wanted: Iterable[str], language: str = "ru") -> None:
+        self._tagger: Any = None
+        self._primed: dict[str, list[tuple[int, int, str]]] = {}
+        supported = sorted(set(wanted) & E.NER_LABELS)
+        super().__init__(
+            supported_entities=supported, supported_language=language, name="etlx_natasha_ner"
+        )
+
+    def load(self) -> None:
+        from natasha import NewsEmbedding, NewsNERTagger
+
+        self._tagger = NewsNERTagger(NewsEmbedding())
+
+    def _spans(self, markup: Any) -> list[tuple[int, int, str]]:
+        return [(s.start, s.stop, s.type) for s in markup.spans]
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Tag many texts in one batched call; ``analyze`` then reads the results."""
+        self._primed = {
+            text: self._spans(markup)
+            for text, markup in zip(texts, self._tagger.map(list(texts)), strict=True)
+        }
+
+    def clear(self) -> None:
+        self._primed = {}
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[Any]:
+        spans = self._primed.get(text)
+        if spans is None:
+            spans = self._spans(self._tagger(text))
+        results = []
+        for start, end, label in spans:
+            entity = self._LABELS.get(label)
+            if entity is None or entity not in entities:
+                continue
+            trimmed = ner_span(text, start, end, entity)
+            if trimmed is not None:
+                results.append(_result(self, entity, *trimmed, self._SCORES[entity]))
+        return results

@@ -1,0 +1,40 @@
+"""Turn overlapping candidates into the non-overlapping spans a text gets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from etl_express.detect.entities import LOCATION, PERSON
+from etl_express.detect.spans import Span
+
+# For these, two detectors seeing parts of one name or address are merged into one span.
+_MERGEABLE = frozenset({PERSON, LOCATION})
+
+
+def _merge_same_entity(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.entity, s.start, -s.end)):
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.entity == span.entity
+            and span.entity in _MERGEABLE
+            and span.start < last.end
+        ):
+            merged[-1] = Span(
+                last.start, max(last.end, span.end), last.entity, max(last.score, span.score)
+            )
+        else:
+            merged.append(span)
+    return merged
+
+
+def resolve(candidates: Iterable[Span], threshold: float) -> list[Span]:
+    """Keep spans at or above ``threshold``; on overlap the higher score (then longer) wins."""
+    kept = [s for s in candidates if s.score >= threshold]
+    kept = _merge_same_entity(kept)
+    chosen: list[Span] = []
+    for span in sorted(kept, key=lambda s: (-s.score, -(s.end - s.start), s.start)):
+        if all(span.end <= c.start or c.end <= span.start for c in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: (s.start, s.end))

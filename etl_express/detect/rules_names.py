@@ -1,0 +1,122 @@
+"""Shapes of names and postal addresses strong enough to find without a statistical model.
+
+Names: surname with initials, first name with patronymic, a name after a title or in a
+greeting/signature. Addresses: a street type with a house number (Russian), a house number,
+street name and street suffix (English), with the city, unit and postcode around them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from etl_express.detect import entities as E
+from etl_express.detect.rules import PatternRule, Shape
+
+_RU_WORD = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"
+_RU_INITIALS = r"[А-ЯЁ]\.\s?[А-ЯЁ]\."
+_PATRONYMIC = r"[А-ЯЁ][а-яё]+(?:[оеё]вич|[оеё]вн|ичн|инич|[ьи]ич|ьич)[а-яё]{0,3}"
+_EN_WORD = r"[A-Z][a-z]+(?:[\-'][A-Z][a-z]+)?"
+_NOT_NAMES = (
+    r"(?!(?:Customer|Client|Team|Support|Sir|Madam|All|Colleagues|Friends|Partner|Partners|"
+    r"Manager|Doctor|Patient|Everyone|There|Клиент|Коллеги|Друзья|Партнер|Партнёр|Все)\b)"
+)
+
+PERSON = PatternRule(
+    entity=E.PERSON,
+    name="person_shapes",
+    normalize=str,
+    shapes=(
+        Shape(re.compile(rf"(?<![\w.])({_RU_WORD}\s{_RU_INITIALS})"), 0.7),
+        Shape(re.compile(rf"(?<![\w.])({_RU_INITIALS}\s?{_RU_WORD})"), 0.7),
+        Shape(re.compile(rf"(?<![\w.])({_RU_WORD}\s{_PATRONYMIC})(?!\w)"), 0.7),
+        Shape(
+            re.compile(
+                rf"(?<![\w.])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?\s+{_NOT_NAMES}"
+                rf"({_EN_WORD}(?:\s{_EN_WORD}){{0,2}})"
+            ),
+            0.7,
+            group=1,
+        ),
+        Shape(
+            re.compile(
+                rf"(?<![\w.])(?:г-ну?|г-жа|г-же|г-жи|господин[ау]?|госпож[аеи])\.?\s+"
+                rf"({_RU_WORD}(?:\s{_RU_WORD}){{0,2}})"
+            ),
+            0.7,
+            group=1,
+        ),
+        Shape(re.compile(rf"(?<![\w.])([A-Z]\.\s?(?:[A-Z]\.\s?)?{_EN_WORD})(?!\w)"), 0.55),
+        Shape(
+            re.compile(
+                r"(?:\b(?:Hi|Hello|Dear|Hey|Thanks|Thank you|Regards|Best regards|Kind regards|"
+                r"Sincerely|Cheers|Best wishes|Yours)[,!]?\s+"
+                rf"){_NOT_NAMES}({_EN_WORD}(?:\s{_EN_WORD})?)(?![\w\-])"
+            ),
+            0.6,
+            group=1,
+        ),
+        Shape(
+            re.compile(
+                r"(?:(?<!\w)(?:Здравствуйте|Добрый день|Добрый вечер|Доброе утро|Привет|"
+                r"Уважаем(?:ый|ая|ые)|С уважением|Спасибо)[,!]?\s+"
+                rf"){_NOT_NAMES}({_RU_WORD}(?:\s{_RU_WORD}){{0,2}})(?![\w\-])"
+            ),
+            0.6,
+            group=1,
+        ),
+    ),
+)
+
+_RU_STREET = (
+    r"(?:(?:ул|пер|пр|просп|пр-т|пр-д|бул|б-р|наб|алл|ш|пл|туп|мкр|кв-л)\.\s?"
+    r"|(?:улица|переулок|проспект|бульвар|набережная|аллея|шоссе|площадь|проезд|тупик|"
+    r"микрорайон|линия|тракт)\s)"
+)
+_RU_STREET_NAME = r"(?:\d+-?[а-я]{0,2}\s)?[А-ЯЁ][\w\-]*(?:\s[А-ЯЁ][\w\-]*){0,2}"
+_RU_HOUSE = (
+    r"(?:д\.\s?|дом\s)?\d+[а-яА-Я]?(?:/\d+[а-я]?)?(?:,?\s(?:корп|к|стр)\.\s?\d+[а-я]?)?"
+    r"(?:,?\s(?:кв|оф)\.\s?\d+|-\d+)?"
+)
+_RU_CITY = r"(?:г\.\s?)?[А-ЯЁ][а-яё\-]+(?:\s[А-ЯЁ][а-яё\-]+)?"
+_RU_ADDRESS = (
+    rf"(?<![\w.])(?:\d{{6}},\s?)?(?:{_RU_CITY},\s?)?{_RU_STREET}{_RU_STREET_NAME},\s?"
+    rf"{_RU_HOUSE}(?:,\s?г\.\s?[А-ЯЁ][а-яё\-]+(?:\s[А-ЯЁ][а-яё\-]+)?)?(?:,\s?\d{{6}})?(?![\w])"
+)
+
+_EN_SUFFIX = (
+    r"(?:Alley|Avenue|Ave|Bend|Boulevard|Blvd|Bridge|Brook|Brooks|Burg|Burgs|Bypass|Camp|"
+    r"Canyon|Cape|Causeway|Center|Centers|Circle|Circles|Cliff|Cliffs|Close|Club|Common|"
+    r"Commons|Corner|Corners|Course|Court|Courts|Ct|Cove|Coves|Creek|Crescent|Crest|Crossing|"
+    r"Crossroad|Curve|Dale|Dam|Divide|Drive|Drives|Dr|Estate|Estates|Expressway|Extension|"
+    r"Extensions|Fall|Falls|Ferry|Field|Fields|Flat|Flats|Ford|Fords|Forest|Forge|Forges|"
+    r"Fork|Forks|Fort|Freeway|Garden|Gardens|Gateway|Glen|Glens|Green|Greens|Grove|Groves|"
+    r"Harbor|Harbors|Haven|Heights|Highway|Hwy|Hill|Hills|Hollow|Inlet|Island|Islands|Isle|"
+    r"Junction|Junctions|Key|Keys|Knoll|Knolls|Lake|Lakes|Land|Landing|Lane|Ln|Light|Lights|"
+    r"Loaf|Lock|Locks|Lodge|Loop|Mall|Manor|Manors|Meadow|Meadows|Mews|Mill|Mills|Mission|"
+    r"Motorway|Mount|Mountain|Mountains|Neck|Orchard|Oval|Overpass|Park|Parks|Parkway|"
+    r"Parkways|Pass|Passage|Path|Pike|Pine|Pines|Place|Pl|Plain|Plains|Plaza|Point|Points|"
+    r"Port|Ports|Prairie|Radial|Ramp|Ranch|Rapid|Rapids|Rest|Ridge|Ridges|River|Road|Roads|"
+    r"Rd|Route|Row|Rue|Run|Shoal|Shoals|Shore|Shores|Skyway|Spring|Springs|Spur|Spurs|Square|"
+    r"Squares|Station|Stravenue|Stream|Street|Streets|St|Summit|Terrace|Throughway|Trace|"
+    r"Track|Trafficway|Trail|Trailer|Tunnel|Turnpike|Underpass|Union|Unions|Valley|Valleys|"
+    r"Via|Viaduct|View|Views|Village|Villages|Ville|Vista|Walk|Walks|Wall|Way|Ways|Well|"
+    r"Wells|Wharf|Yard|Yards)\.?"
+)
+_EN_UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Room|#)\s?[\w\-]+"
+_EN_CITY = r"[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2}"
+_US_STATE_ZIP = r"[A-Z]{2}\s\d{5}(?:-\d{4})?"
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+_EN_ADDRESS = (
+    rf"(?<![\w])(?:{_EN_UNIT},?\s)?\d{{1,5}}[A-Za-z]?\s(?:[A-Z][a-z]+\s){{1,3}}{_EN_SUFFIX}"
+    rf"(?![\w])(?:,?\s{_EN_UNIT})?"
+    rf"(?:,\s{_EN_CITY}(?:,?\s(?:{_US_STATE_ZIP}|{_UK_POSTCODE}))?|,\s{_UK_POSTCODE})?(?![\w])"
+)
+
+ADDRESS = PatternRule(
+    entity=E.LOCATION,
+    name="address_shapes",
+    normalize=str,
+    shapes=(Shape(re.compile(_RU_ADDRESS), 0.8), Shape(re.compile(_EN_ADDRESS), 0.8)),
+)
+
+RULES: tuple[PatternRule, ...] = (PERSON, ADDRESS)
