@@ -1,0 +1,181 @@
+"""The demo source: synthetic customers and patients with Russian and English personal data.
+
+Every value is generated (Faker, fixed seed) with valid INN/SNILS check digits, so detection
+and anonymization behave as on real data without describing real people. Loaded with COPY,
+once: a version row tells a later `make up` that the data is already there.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+
+from etl_express.runtime.databases import libpq_url
+
+DEMO_VERSION = 1
+CUSTOMERS = 5000
+PATIENTS = 2000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS demo_meta (version integer NOT NULL, loaded_at timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS customers (
+    id bigint PRIMARY KEY,
+    full_name text NOT NULL,
+    email text,
+    phone text,
+    birth_date date,
+    inn text,
+    snils text,
+    city text,
+    address text,
+    comment text,
+    lang text NOT NULL,
+    balance numeric(12, 2),
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS patients (
+    id bigint PRIMARY KEY,
+    full_name text NOT NULL,
+    birth_date date NOT NULL,
+    snils text,
+    oms_policy text,
+    phone text,
+    diagnosis_code text,
+    visit_date date NOT NULL,
+    doctor_note text,
+    lang text NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+"""
+
+_ICD10 = ["J06.9", "I10", "E11.9", "M54.5", "K21.0", "J45.9", "N39.0", "F41.1", "H52.1", "L20.9"]
+
+
+def inn12(rng: random.Random) -> str:
+    digits = [rng.randint(0, 9) for _ in range(10)]
+    w11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+    c11 = sum(d * w for d, w in zip(digits, w11, strict=True)) % 11 % 10
+    digits.append(c11)
+    w12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+    c12 = sum(d * w for d, w in zip(digits, w12, strict=True)) % 11 % 10
+    digits.append(c12)
+    return "".join(map(str, digits))
+
+
+def snils(rng: random.Random) -> str:
+    number = rng.randint(1_001_999, 999_999_999)
+    digits = f"{number:09d}"
+    total = sum(int(d) * w for d, w in zip(digits, range(9, 0, -1), strict=True))
+    check = total if total < 100 else (0 if total in (100, 101) else total % 101)
+    check = 0 if check in (100, 101) else check
+    return f"{digits[:3]}-{digits[3:6]}-{digits[6:]} {check:02d}"
+
+
+def _customers(rng: random.Random) -> Iterator[tuple[object, ...]]:
+    from faker import Faker
+
+    fakers = {"ru": Faker("ru_RU"), "en": Faker("en_US")}
+    for faker in fakers.values():
+        faker.seed_instance(rng.randint(0, 2**31))
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for i in range(1, CUSTOMERS + 1):
+        lang = "ru" if i % 3 else "en"
+        fk = fakers[lang]
+        name = fk.name()
+        phone = fk.phone_number()
+        if lang == "ru":
+            comment = rng.choice(
+                [
+                    f"Клиент {name} просит перезвонить по номеру {phone}.",
+                    f"Доставка по адресу {fk.address()}, получатель {name}.",
+                    "Заказ оплачен, претензий нет.",
+                    f"Сменил почту на {fk.email()}, ИНН {inn12(rng)}.",
+                ]
+            )
+        else:
+            comment = rng.choice(
+                [
+                    f"Customer {name} asked for a call back at {phone}.",
+                    f"Deliver to {fk.address()}, recipient {name}.",
+                    "Paid in full, no complaints.",
+                    f"Changed e-mail to {fk.email()}.",
+                ]
+            )
+        created = start + timedelta(minutes=17 * i)
+        yield (
+            i,
+            name,
+            fk.email(),
+            phone,
+            fk.date_of_birth(minimum_age=18, maximum_age=90),
+            inn12(rng) if lang == "ru" else None,
+            snils(rng) if lang == "ru" else None,
+            fk.city(),
+            fk.address().replace("\n", ", "),
+            comment,
+            lang,
+            f"{rng.randint(0, 10_000_000) / 100:.2f}",
+            created,
+            created + timedelta(days=3),
+        )
+
+
+def _patients(rng: random.Random) -> Iterator[tuple[object, ...]]:
+    from faker import Faker
+
+    fakers = {"ru": Faker("ru_RU"), "en": Faker("en_GB")}
+    for faker in fakers.values():
+        faker.seed_instance(rng.randint(0, 2**31))
+    for i in range(1, PATIENTS + 1):
+        lang = "ru" if i % 2 else "en"
+        fk = fakers[lang]
+        name = fk.name()
+        birth = fk.date_of_birth(minimum_age=0, maximum_age=95)
+        visit = date(2025, 1, 1) + timedelta(days=rng.randint(0, 600))
+        note = (
+            f"Пациент {name}, д.р. {birth:%d.%m.%Y}, жалобы на головную боль."
+            if lang == "ru"
+            else f"Patient {name} (DOB {birth:%d/%m/%Y}) reports a persistent cough."
+        )
+        yield (
+            i,
+            name,
+            birth,
+            snils(rng) if lang == "ru" else None,
+            "".join(str(rng.randint(0, 9)) for _ in range(16)) if lang == "ru" else None,
+            fk.phone_number(),
+            rng.choice(_ICD10),
+            visit,
+            note,
+            lang,
+            datetime.combine(visit, datetime.min.time(), tzinfo=UTC),
+        )
+
+
+def load_demo(demo_url: str) -> bool:
+    """Create and fill the demo tables unless this version is loaded. Returns whether it loaded."""
+    with psycopg.connect(libpq_url(demo_url), connect_timeout=5) as conn:
+        conn.execute(_SCHEMA)
+        if conn.execute("SELECT 1 FROM demo_meta WHERE version = %s", (DEMO_VERSION,)).fetchone():
+            return False
+        conn.execute("TRUNCATE customers, patients, demo_meta")
+        rng = random.Random(20261122)
+        with conn.cursor() as cur:
+            with cur.copy(
+                "COPY customers (id, full_name, email, phone, birth_date, inn, snils, city, "
+                "address, comment, lang, balance, created_at, updated_at) FROM STDIN"
+            ) as copy:
+                for row in _customers(rng):
+                    copy.write_row(row)
+            with cur.copy(
+                "COPY patients (id, full_name, birth_date, snils, oms_policy, phone, "
+                "diagnosis_code, visit_date, doctor_note, lang, updated_at) FROM STDIN"
+            ) as copy:
+                for row in _patients(rng):
+                    copy.write_row(row)
+        conn.execute("INSERT INTO demo_meta VALUES (%s, now())", (DEMO_VERSION,))
+    return True
