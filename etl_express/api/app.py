@@ -1,0 +1,55 @@
+"""The ETL-Express FastAPI app, mounted by the Airflow plugin at /etl-express.
+
+Routes: ``/api/v1/health`` (anonymous), every other ``/api/v1/...`` route and the UI bundle at
+``/ui/etl-express.js`` require an authenticated Airflow user (Airflow's own dependency).
+OpenAPI: ``/etl-express/api/v1/openapi.json``, Swagger UI at ``/etl-express/api/v1/docs``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from etl_express import __version__
+from etl_express.api import problems
+from etl_express.api.deps import EngineFactory, EngineHolder
+from etl_express.api.plugin import API_PREFIX
+
+DESCRIPTION = """\
+ETL-Express: scripts, ETL tasks, runs, outbox review and audit, on top of Apache Airflow.
+
+Authenticate like Airflow's own API: `POST /auth/token` with `{"username", "password"}` and send
+`Authorization: Bearer <token>` (the Airflow UI's session cookie works too). Rejected payloads
+come back as 422 with `detail: [{loc, path, msg}]`, where `path` is the JSON path of the field
+(`$.fields.email.steps[1].pattern`).
+"""
+
+
+def _protected_routers() -> list[APIRouter]:
+    from etl_express.api.routers import audit, overview
+
+    return [overview.router, audit.router]
+
+
+def create_app(*, engine_factory: EngineFactory | None = None) -> FastAPI:
+    """Build the app; `engine_factory` overrides where the database engine comes from."""
+    from airflow.api_fastapi.core_api.security import requires_authenticated
+
+    from etl_express.api.routers import bundle, health
+
+    app = FastAPI(
+        title="ETL-Express",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.engine_holder = EngineHolder(engine_factory)
+    problems.install(app)
+
+    authenticated = [Depends(requires_authenticated())]
+    app.include_router(health.router, prefix=API_PREFIX)
+    for router in _protected_routers():
+        app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
+    app.include_router(bundle.router, prefix="/ui", dependencies=authenticated)
+    return app
