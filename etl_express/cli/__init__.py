@@ -22,6 +22,10 @@ def _register() -> None:
 
     db_cli.register(app)
 
+    from etl_express.cli import pii as pii_cli
+
+    pii_cli.register(app)
+
 
 def main() -> None:
     _register()

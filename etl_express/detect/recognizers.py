@@ -68,6 +68,28 @@ _TITLE = re.compile(r"^(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?\s+|(?:г-н|
 _POSSESSIVE = re.compile(r"(?:'s|’s)$")
 
 
+_CITY_PREFIX = re.compile(r"(?:^|[\s,(])(?:г|гор|город|city of)\.?\s*$", re.IGNORECASE)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
+
+
+def ner_entity(text: str, start: int, end: int, entity: str) -> str | None:
+    """Correct a model's label using the words around it; None drops the span.
+
+    Models tag capitalized sentence-initial common words as names ("Курьер приехал") and
+    cities named after people as persons ("г. Гагарин").
+    """
+    if entity != E.PERSON:
+        return entity
+    before = text[max(0, start - 12) : start]
+    if _CITY_PREFIX.search(before):
+        return E.LOCATION
+    single_word = " " not in text[start:end].strip()
+    followed_by_lowercase = text[end : end + 2].strip()[:1].islower()
+    if single_word and _SENTENCE_START.search(before) and followed_by_lowercase:
+        return None
+    return entity
+
+
 def ner_span(text: str, start: int, end: int, entity: str) -> tuple[int, int] | None:
     """Trim titles and possessives off a model's span; None if it is not a reportable one."""
     value = text[start:end]
@@ -113,6 +135,7 @@ class SpacyNerRecognizer(LocalRecognizer):
         results = []
         for ent in nlp_artifacts.tokens.ents:
             entity = self._LABELS.get(ent.label_)
+            entity = entity and ner_entity(text, ent.start_char, ent.end_char, entity)
             if entity is None or entity not in entities:
                 continue
             trimmed = ner_span(text, ent.start_char, ent.end_char, entity)
@@ -162,6 +185,7 @@ class NatashaRecognizer(LocalRecognizer):
         results = []
         for start, end, label in spans:
             entity = self._LABELS.get(label)
+            entity = entity and ner_entity(text, start, end, entity)
             if entity is None or entity not in entities:
                 continue
             trimmed = ner_span(text, start, end, entity)

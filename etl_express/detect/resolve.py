@@ -11,7 +11,18 @@ from etl_express.detect.spans import Span
 _MERGEABLE = frozenset({PERSON, LOCATION})
 
 
-def _merge_same_entity(spans: list[Span]) -> list[Span]:
+def _touches(text: str, left: Span, right: Span) -> bool:
+    """Overlapping, or a person's name split only by spaces ("Юдина" + "Андрея Леонидовича")."""
+    if right.start < left.end:
+        return True
+    return (
+        left.entity == PERSON
+        and 0 < right.start - left.end <= 2
+        and not text[left.end : right.start].strip(" ")
+    )
+
+
+def _merge_same_entity(text: str, spans: list[Span]) -> list[Span]:
     merged: list[Span] = []
     for span in sorted(spans, key=lambda s: (s.entity, s.start, -s.end)):
         last = merged[-1] if merged else None
@@ -19,7 +30,7 @@ def _merge_same_entity(spans: list[Span]) -> list[Span]:
             last is not None
             and last.entity == span.entity
             and span.entity in _MERGEABLE
-            and span.start < last.end
+            and _touches(text, last, span)
         ):
             merged[-1] = Span(
                 last.start, max(last.end, span.end), last.entity, max(last.score, span.score)
@@ -29,10 +40,10 @@ def _merge_same_entity(spans: list[Span]) -> list[Span]:
     return merged
 
 
-def resolve(candidates: Iterable[Span], threshold: float) -> list[Span]:
+def resolve(text: str, candidates: Iterable[Span], threshold: float) -> list[Span]:
     """Keep spans at or above ``threshold``; on overlap the higher score (then longer) wins."""
     kept = [s for s in candidates if s.score >= threshold]
-    kept = _merge_same_entity(kept)
+    kept = _merge_same_entity(text, kept)
     chosen: list[Span] = []
     for span in sorted(kept, key=lambda s: (-s.score, -(s.end - s.start), s.start)):
         if all(span.end <= c.start or c.end <= span.start for c in chosen):

@@ -119,8 +119,10 @@ UK_PHONE = PatternRule(
             ),
             0.7,
         ),
-        Shape(re.compile(r"(?<![\w+\-./])0[1-37-9]\d{1,4}(?:[ \-]\d{3,4}){1,2}(?![\d\w\-])"), 0.45),
-        Shape(re.compile(r"(?<![\w+\-./])07\d{9}(?![\d\w])"), 0.45),
+        Shape(re.compile(r"(?<![\w+\-./])0[1-37-9]\d{1,4}(?:[ \-]\d{3,4}){1,2}(?![\d\w\-])"), 0.5),
+        Shape(re.compile(r"(?<![\w+\-./])0[1-37-9]\d{3}[ \-]\d{6}(?![\d\w\-])"), 0.5),
+        # Eleven bare digits starting with 0 are as often some other number (SNILS).
+        Shape(re.compile(r"(?<![\w+\-./])0[1-37-9]\d{9}(?![\d\w\-])"), 0.35),
     ),
     validate=lambda digits: len(digits.removeprefix("44").removeprefix("0")) in (9, 10),
     cues_before=_PHONE_CUES,

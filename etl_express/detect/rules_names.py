@@ -15,6 +15,10 @@ from etl_express.detect.rules import PatternRule, Shape
 _RU_WORD = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"
 _RU_INITIALS = r"[А-ЯЁ]\.\s?[А-ЯЁ]\."
 _PATRONYMIC = r"[А-ЯЁ][а-яё]+(?:[оеё]вич|[оеё]вн|ичн|инич|[ьи]ич|ьич)[а-яё]{0,3}"
+# Common Russian surname endings, in any case form ("Ивановой", "Лукину", "Дементьев").
+_SURNAME = (
+    r"[А-ЯЁ][а-яё]*(?:ов|ев|ёв|ин|ын|ск|цк|их|ых)(?:а|у|ой|ым|ом|е|ому|ого|ую|ая|ий|ая|ым|ой)?"
+)
 _EN_WORD = r"[A-Z][a-z]+(?:[\-'][A-Z][a-z]+)?"
 _NOT_NAMES = (
     r"(?!(?:Customer|Client|Team|Support|Sir|Madam|All|Colleagues|Friends|Partner|Partners|"
@@ -28,7 +32,12 @@ PERSON = PatternRule(
     shapes=(
         Shape(re.compile(rf"(?<![\w.])({_RU_WORD}\s{_RU_INITIALS})"), 0.7),
         Shape(re.compile(rf"(?<![\w.])({_RU_INITIALS}\s?{_RU_WORD})"), 0.7),
-        Shape(re.compile(rf"(?<![\w.])({_RU_WORD}\s{_PATRONYMIC})(?!\w)"), 0.7),
+        Shape(
+            re.compile(
+                rf"(?<![\w.])((?:{_SURNAME}\s)?{_RU_WORD}\s{_PATRONYMIC}(?:\s{_SURNAME})?)(?!\w)"
+            ),
+            0.7,
+        ),
         Shape(
             re.compile(
                 rf"(?<![\w.])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?\s+{_NOT_NAMES}"
@@ -58,7 +67,7 @@ PERSON = PatternRule(
         Shape(
             re.compile(
                 r"(?:(?<!\w)(?:Здравствуйте|Добрый день|Добрый вечер|Доброе утро|Привет|"
-                r"Уважаем(?:ый|ая|ые)|С уважением|Спасибо)[,!]?\s+"
+                r"Уважаем(?:ый|ая|ые)|С уважением|Спасибо),\s+"
                 rf"){_NOT_NAMES}({_RU_WORD}(?:\s{_RU_WORD}){{0,2}})(?![\w\-])"
             ),
             0.6,
@@ -116,7 +125,9 @@ ADDRESS = PatternRule(
     entity=E.LOCATION,
     name="address_shapes",
     normalize=str,
-    shapes=(Shape(re.compile(_RU_ADDRESS), 0.8), Shape(re.compile(_EN_ADDRESS), 0.8)),
+    # A street type or suffix plus a house number is stronger evidence than a NER guess
+    # about one of its words ("ул. Свердлова" is not a person).
+    shapes=(Shape(re.compile(_RU_ADDRESS), 0.9), Shape(re.compile(_EN_ADDRESS), 0.9)),
 )
 
 RULES: tuple[PatternRule, ...] = (PERSON, ADDRESS)

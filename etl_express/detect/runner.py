@@ -41,7 +41,7 @@ def _detect_distinct(
                 text, lang, entities=wanted, nlp_artifacts=artifacts, score_threshold=threshold
             )
             spans = (Span(r.start, r.end, r.entity_type, float(r.score)) for r in results)
-            out.append(resolve(spans, threshold))
+            out.append(resolve(text, spans, threshold))
         return out
     finally:
         if engine.natasha is not None:

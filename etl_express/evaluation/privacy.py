@@ -1,0 +1,216 @@
+"""`make eval-privacy`: detection quality, leak check and throughput on the privacy corpus.
+
+Prints a table and writes JSON (default bench/results/privacy.json). Quality: precision,
+recall and F1 per entity and language, exact and one-to-one overlap, on texts.jsonl and
+records_comment_spans.jsonl. Speed: texts/s per language for our detector and for Presidio's
+own BatchAnalyzerEngine on the same texts (see presidio_baseline for what that engine is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from etl_express.detect.entities import CORPUS_LABELS
+from etl_express.evaluation.corpus import REPO_ROOT, LabeledText, corpus_dir, load_labeled
+from etl_express.evaluation.scoring import Scoreboard
+
+DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "privacy.json"
+RECALL_TARGETS = {
+    "RU_INN": 0.98,
+    "RU_SNILS": 0.98,
+    "RU_OGRN": 0.98,
+    "RU_OMS": 0.98,
+    "RU_PASSPORT": 0.98,
+    "CREDIT_CARD": 0.98,
+    "EMAIL_ADDRESS": 0.98,
+    "PHONE_NUMBER": 0.98,
+}
+PERSON_RECALL_TARGET = 0.90
+PRECISION_TARGET = 0.90
+
+Predictor = Callable[[Sequence[str], str], list[list[dict[str, Any]]]]
+
+
+def our_predictor(mode: str) -> Predictor:
+    from etl_express.detect import detect_texts
+
+    def predict(texts: Sequence[str], lang: str) -> list[list[dict[str, Any]]]:
+        found = detect_texts(texts, lang=lang, mode=mode)  # type: ignore[arg-type]
+        return [[s.to_dict() for s in spans if s.entity in CORPUS_LABELS] for spans in found]
+
+    return predict
+
+
+def presidio_predictor() -> Predictor:
+    from etl_express.evaluation import presidio_baseline
+
+    batch = presidio_baseline.build_batch_analyzer()
+
+    def predict(texts: Sequence[str], lang: str) -> list[list[dict[str, Any]]]:
+        return presidio_baseline.analyze(batch, texts)
+
+    return predict
+
+
+def by_language(items: Sequence[LabeledText]) -> dict[str, list[LabeledText]]:
+    groups: dict[str, list[LabeledText]] = {}
+    for item in items:
+        groups.setdefault(item.lang, []).append(item)
+    return groups
+
+
+def evaluate_quality(
+    items: Sequence[LabeledText], predict: Predictor
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """Scores plus, per language, the wall time and texts/s of the prediction itself."""
+    exact, overlap = Scoreboard(overlap=False), Scoreboard(overlap=True)
+    speed: dict[str, dict[str, float]] = {}
+    for lang, group in sorted(by_language(items).items()):
+        predict([group[0].text], lang)  # load models outside the timed part
+        started = time.perf_counter()
+        predictions = predict([item.text for item in group], lang)
+        elapsed = time.perf_counter() - started
+        speed[lang] = {
+            "texts": len(group),
+            "seconds": round(elapsed, 3),
+            "texts_per_s": round(len(group) / elapsed, 1),
+        }
+        for item, pred in zip(group, predictions, strict=True):
+            exact.add_text(lang, item.spans, pred)
+            overlap.add_text(lang, item.spans, pred)
+    return {"exact": exact.report(), "overlap": overlap.report()}, speed
+
+
+def check_targets(quality: dict[str, Any]) -> dict[str, Any]:
+    overlap = quality["overlap"]
+    checks: dict[str, Any] = {}
+    for entity, target in RECALL_TARGETS.items():
+        recall = overlap["by_entity"].get(entity, {}).get("recall")
+        checks[f"recall {entity} >= {target}"] = recall is not None and recall >= target
+    for key, value in overlap["by_language_entity"].items():
+        if key.endswith("/PERSON"):
+            checks[f"recall {key} >= {PERSON_RECALL_TARGET}"] = (
+                value["recall"] >= PERSON_RECALL_TARGET
+            )
+    checks[f"precision overall >= {PRECISION_TARGET}"] = (
+        overlap["overall"]["precision"] >= PRECISION_TARGET
+    )
+    return checks
+
+
+def leak_check(directory: Path) -> dict[str, Any]:
+    """helper ANON's leak check of records.csv under its rules, when that module exists."""
+    try:
+        module = importlib.import_module("etl_express.anonymize.evaluate")
+    except ImportError as exc:
+        return {"available": False, "reason": f"etl_express.anonymize.evaluate: {exc}"}
+    result: dict[str, Any] = {"available": True}
+    checker = getattr(module, "leak_check_records", None)
+    rules = getattr(module, "DEFAULT_RULES_PATH", None)
+    if checker is None:
+        return {"available": False, "reason": "leak_check_records not defined"}
+    result["leak_check"] = checker(directory / "records.csv", rules)
+    throughput = getattr(module, "operator_throughput", None)
+    if throughput is not None:
+        result["operator_throughput"] = throughput()
+    return result
+
+
+def _fmt(cell: dict[str, Any]) -> str:
+    return f"{cell['precision']:.3f} {cell['recall']:.3f} {cell['f1']:.3f} {cell['gold']:>5}"
+
+
+def print_table(name: str, quality: dict[str, Any]) -> None:
+    print(f"\n== {name}: precision recall F1 gold (overlap | exact)")
+    overlap, exact = quality["overlap"], quality["exact"]
+    for key in sorted(overlap["by_language_entity"]):
+        o = overlap["by_language_entity"][key]
+        e = exact["by_language_entity"].get(key)
+        print(f"{key:22} {_fmt(o)} | {_fmt(e) if e else '-'}")
+    for lang in sorted(overlap["by_language"]):
+        print(f"{lang + '/ALL':22} {_fmt(overlap['by_language'][lang])}")
+    print(f"{'ALL':22} {_fmt(overlap['overall'])} | {_fmt(exact['overall'])}")
+
+
+def run(corpus: Path, output: Path, *, with_presidio: bool, modes: Sequence[str]) -> dict[str, Any]:
+    items = load_labeled(corpus)
+    report: dict[str, Any] = {"corpus": str(corpus), "texts": len(items), "detectors": {}}
+    for mode in modes:
+        quality, speed = evaluate_quality(items, our_predictor(mode))
+        report["detectors"][f"etlx_{mode}"] = {
+            "quality": quality,
+            "throughput": speed,
+            "targets": check_targets(quality),
+        }
+        print_table(f"etlx {mode}", quality)
+    if with_presidio:
+        quality, speed = evaluate_quality(items, presidio_predictor())
+        report["detectors"]["presidio_default"] = {"quality": quality, "throughput": speed}
+        print_table("presidio default (BatchAnalyzerEngine, en_core_web_sm)", quality)
+    report["speedup_vs_presidio"] = _speedups(report["detectors"])
+    report["anonymization"] = leak_check(corpus)
+    _print_summary(report)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"\nwritten: {output}")
+    return report
+
+
+def _speedups(detectors: dict[str, Any]) -> dict[str, dict[str, float]]:
+    base = detectors.get("presidio_default")
+    if base is None:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for name, det in detectors.items():
+        if name == "presidio_default":
+            continue
+        out[name] = {
+            lang: round(speed["texts_per_s"] / base["throughput"][lang]["texts_per_s"], 2)
+            for lang, speed in det["throughput"].items()
+            if lang in base["throughput"]
+        }
+    return out
+
+
+def _print_summary(report: dict[str, Any]) -> None:
+    print("\n== throughput (texts/s)")
+    for name, det in report["detectors"].items():
+        speeds = ", ".join(f"{k}: {v['texts_per_s']}" for k, v in det["throughput"].items())
+        print(f"{name:22} {speeds}")
+    for name, ratios in report["speedup_vs_presidio"].items():
+        print(f"speedup {name}: {ratios}")
+    print("\n== targets")
+    for name, det in report["detectors"].items():
+        for check, ok in det.get("targets", {}).items():
+            print(f"{name:16} {'PASS' if ok else 'FAIL'}  {check}")
+    anon = report["anonymization"]
+    print("\n== anonymization of records.csv")
+    print(json.dumps(anon, ensure_ascii=False, indent=1)[:2000])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--corpus", help="privacy corpus directory (default ../shared/...)")
+    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="JSON report path")
+    parser.add_argument("--modes", default="full,patterns", help="our detector modes to run")
+    parser.add_argument("--no-presidio", action="store_true", help="skip the Presidio baseline")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    run(
+        corpus_dir(args.corpus),
+        Path(args.output),
+        with_presidio=not args.no_presidio,
+        modes=[m for m in args.modes.split(",") if m],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
