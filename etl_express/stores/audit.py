@@ -85,6 +85,14 @@ class AuditedTx:
     conn: sa.Connection
     actor: Actor
     event_ids: list[int] = field(default_factory=list)
+    unchanged: bool = False
+
+    def nothing_changed(self) -> None:
+        """Declare that this transaction changes nothing (a save of an identical spec).
+
+        Without an event recorded, the transaction is then rolled back rather than refused.
+        """
+        self.unchanged = True
 
     def record(
         self,
@@ -119,13 +127,17 @@ class UnauditedChange(RuntimeError):
 def audited(engine: sa.Engine, actor: Actor) -> Iterator[AuditedTx]:
     """One transaction for a change and its audit events; commits only if an event was recorded.
 
-    Anything raised inside rolls back the change and its events together.
+    Anything raised inside rolls back the change and its events together. A block that calls
+    `tx.nothing_changed()` and records no event is rolled back, so nothing unaudited survives.
     """
-    with engine.begin() as conn:
+    with engine.connect() as conn, conn.begin() as transaction:
         tx = AuditedTx(conn, actor)
         yield tx
-        if not tx.event_ids:
+        if tx.event_ids:
+            return
+        if not tx.unchanged:
             raise UnauditedChange("a state change must record an audit event before it commits")
+        transaction.rollback()
 
 
 def _tsquery(q: str) -> str | None:

@@ -1,0 +1,116 @@
+"""Task runs: one row per Airflow DAG run of an ETL task, with per-stage row counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from etl_express.stores.audit import AuditedTx
+from etl_express.stores.jsonable import to_jsonable
+from etl_express.stores.records import RunRecord
+from etl_express.stores.schema import etl_tasks, task_runs
+
+FINAL_STATES: Final = frozenset({"success", "failed", "cancelled"})
+
+
+def _select() -> sa.Select[Any]:
+    return sa.select(task_runs, etl_tasks.c.slug.label("task_slug")).join(
+        etl_tasks, etl_tasks.c.id == task_runs.c.task_id
+    )
+
+
+def get_run(conn: sa.Connection, run_id: int) -> RunRecord | None:
+    row = conn.execute(_select().where(task_runs.c.id == run_id)).first()
+    return None if row is None else RunRecord.from_row(row)
+
+
+def find_run(conn: sa.Connection, dag_id: str, dag_run_id: str) -> RunRecord | None:
+    stmt = _select().where(task_runs.c.dag_id == dag_id, task_runs.c.dag_run_id == dag_run_id)
+    row = conn.execute(stmt).first()
+    return None if row is None else RunRecord.from_row(row)
+
+
+def list_runs(
+    conn: sa.Connection,
+    *,
+    task_id: int | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[RunRecord]:
+    """Newest first."""
+    stmt = (
+        _select()
+        .order_by(task_runs.c.started_at.desc(), task_runs.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if task_id is not None:
+        stmt = stmt.where(task_runs.c.task_id == task_id)
+    if state:
+        stmt = stmt.where(task_runs.c.state == state)
+    return [RunRecord.from_row(row) for row in conn.execute(stmt)]
+
+
+def start_run(tx: AuditedTx, *, task_id: int, dag_id: str, dag_run_id: str) -> RunRecord:
+    """Register a DAG run (again: retries of the first stage call this too, it is idempotent)."""
+    inserted = tx.conn.execute(
+        pg_insert(task_runs)
+        .values(task_id=task_id, dag_id=dag_id, dag_run_id=dag_run_id, state="running")
+        .on_conflict_do_nothing(constraint="uq_task_runs_dag_run")
+        .returning(task_runs.c.id)
+    ).first()
+    run = find_run(tx.conn, dag_id, dag_run_id)
+    assert run is not None
+    if inserted is None:
+        tx.nothing_changed()
+    else:
+        tx.record("run.start", "run", run.id, after={"dag_id": dag_id, "dag_run_id": dag_run_id})
+    return run
+
+
+def record_stage(
+    tx: AuditedTx,
+    run: RunRecord,
+    *,
+    stage: str,
+    stats: Mapping[str, Any] | None = None,
+) -> RunRecord:
+    """Mark `stage` as the run's current stage and merge its row counts into the run's stats."""
+    merged = {**run.stats, **({stage: to_jsonable(stats)} if stats is not None else {})}
+    tx.conn.execute(
+        sa.update(task_runs).where(task_runs.c.id == run.id).values(stage=stage, stats=merged)
+    )
+    tx.record(
+        "run.stage",
+        "run",
+        run.id,
+        before={"stage": run.stage},
+        after={"stage": stage},
+        details=None if stats is None else {"stats": to_jsonable(stats)},
+    )
+    return run.model_copy(update={"stage": stage, "stats": merged})
+
+
+def finish_run(
+    tx: AuditedTx, run: RunRecord, *, state: str, error: Mapping[str, Any] | None = None
+) -> RunRecord:
+    if state not in FINAL_STATES:
+        raise ValueError(f"a run finishes as one of {sorted(FINAL_STATES)}, not {state!r}")
+    row = tx.conn.execute(
+        sa.update(task_runs)
+        .where(task_runs.c.id == run.id)
+        .values(state=state, error=to_jsonable(error), ended_at=sa.func.now())
+        .returning(task_runs.c.ended_at)
+    ).one()
+    tx.record(
+        f"run.{state}",
+        "run",
+        run.id,
+        before={"state": run.state},
+        after={"state": state, "error": to_jsonable(error)},
+    )
+    return run.model_copy(update={"state": state, "error": error, "ended_at": row.ended_at})
