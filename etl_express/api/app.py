@@ -25,9 +25,9 @@ come back as 422 with `detail: [{loc, path, msg}]`, where `path` is the JSON pat
 
 
 def _protected_routers() -> list[APIRouter]:
-    from etl_express.api.routers import audit, overview
+    from etl_express.api.routers import audit, overview, scripts, tasks
 
-    return [overview.router, audit.router]
+    return [overview.router, audit.router, scripts.router, tasks.router]
 
 
 def create_app(*, engine_factory: EngineFactory | None = None) -> FastAPI:
