@@ -1,0 +1,277 @@
+"""Field-rules script: per-field cleaning steps, dedupe, and validations as GX expectations."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from etl_express.errors import FieldError
+from etl_express.spec.common import ColumnName, ColumnSchema, StrictModel, check_type_name
+from etl_express.spec.gx_catalog import expectations, kwarg_problems, suggest
+from etl_express.spec.paths import hinted, join_path
+
+Severity = Literal["fail", "quarantine", "warn"]
+Scalar = str | int | float | bool
+ShortStr = Annotated[str, StringConstraints(max_length=1000)]
+MAX_FIELDS: Final = 500
+
+
+class _Step(StrictModel):
+    pass
+
+
+class CastStep(_Step):
+    op: Literal["cast"]
+    to: str = Field(description="Arrow-style type name, e.g. int64, decimal128(12,2), date32.")
+    strict: bool = Field(False, description="Fail the row instead of nulling a bad value.")
+
+    @field_validator("to")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        return check_type_name(value)
+
+
+class TrimStep(_Step):
+    op: Literal["trim"]
+    side: Literal["both", "left", "right"] = "both"
+    chars: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+
+
+class CaseStep(_Step):
+    op: Literal["case"]
+    to: Literal["lower", "upper", "title"]
+
+
+class NullIfStep(_Step):
+    op: Literal["null_if"]
+    values: list[Scalar] = Field(min_length=1, max_length=100)
+
+
+class DefaultStep(_Step):
+    op: Literal["default"]
+    value: Scalar
+
+
+class RegexReplaceStep(_Step):
+    op: Literal["regex_replace"]
+    pattern: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    replacement: ShortStr = ""
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        return check_regex(pattern)
+
+
+class PhoneStep(_Step):
+    op: Literal["phone_e164"]
+    default_region: str = Field(
+        "RU", pattern=hinted(r"^[A-Z]{2}$", "must be a two-letter region code such as RU")
+    )
+    invalid: Literal["null", "keep"] = "null"
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, region: str) -> str:
+        import phonenumbers
+
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{region!r} is not a region phonenumbers knows (e.g. RU, US, DE)")
+        return region
+
+
+class EmailStep(_Step):
+    op: Literal["email"]
+    invalid: Literal["null", "keep"] = "null"
+
+
+class ParseDateStep(_Step):
+    op: Literal["parse_date"]
+    formats: list[Annotated[str, StringConstraints(min_length=2, max_length=64)]] = Field(
+        min_length=1, max_length=20
+    )
+    to: Literal["date", "datetime"] = "date"
+
+    @field_validator("formats")
+    @classmethod
+    def _strftime(cls, formats: list[str]) -> list[str]:
+        for fmt in formats:
+            if not re.search(r"%[a-zA-Z]", fmt):
+                raise ValueError(f"{fmt!r} has no strftime directive such as %Y, %m, %d")
+        return formats
+
+
+Step = Annotated[
+    CastStep
+    | TrimStep
+    | CaseStep
+    | NullIfStep
+    | DefaultStep
+    | RegexReplaceStep
+    | PhoneStep
+    | EmailStep
+    | ParseDateStep,
+    Field(discriminator="op"),
+]
+
+
+class Validation(StrictModel):
+    """One Great Expectations expectation (type name + kwargs) and what a failure does."""
+
+    expectation: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    kwargs: dict[str, Any] = Field(default_factory=dict, max_length=30)
+    severity: Severity = "fail"
+
+
+class FieldRule(StrictModel):
+    steps: list[Step] = Field(default_factory=list, max_length=50)
+    validations: list[Validation] = Field(default_factory=list, max_length=50)
+    required: bool = Field(False, description="The field must exist in the input.")
+
+
+class Dedupe(StrictModel):
+    keys: list[ColumnName] = Field(min_length=1, max_length=32)
+    keep: Literal["first", "last"] = "first"
+
+
+class FieldRulesSpec(StrictModel):
+    fields: dict[ColumnName, FieldRule] = Field(default_factory=dict, max_length=MAX_FIELDS)
+    dedupe: Dedupe | None = None
+    table_validations: list[Validation] = Field(default_factory=list, max_length=100)
+    description: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> FieldRulesSpec:
+        if not self.fields and self.dedupe is None and not self.table_validations:
+            raise ValueError("needs at least one field, a dedupe or a table validation")
+        return self
+
+    def named_columns(self) -> list[tuple[str, str]]:
+        """(JSON path, column) for every column this script refers to."""
+        named = [(join_path("$.fields", name), name) for name in self.fields]
+        if self.dedupe:
+            named += [(f"$.dedupe.keys[{i}]", k) for i, k in enumerate(self.dedupe.keys)]
+        for i, val in enumerate(self.table_validations):
+            for key, column in _kwarg_columns(val.kwargs):
+                named.append((f"$.table_validations[{i}].kwargs.{key}", column))
+        return named
+
+
+def check_regex(pattern: str) -> str:
+    """Compile with Python's `re` and with polars' (Rust) engine, which runs the step."""
+    try:
+        re.compile(pattern)
+    except re.error as err:
+        raise ValueError(f"is not a valid regular expression: {err}") from None
+    import polars as pl
+
+    try:
+        pl.select(pl.lit("").str.replace_all(pattern, ""))
+    except pl.exceptions.ComputeError as err:
+        lines = [ln.strip() for ln in str(err).splitlines()]
+        reason = next((ln[7:] for ln in lines if ln.startswith("error: ")), lines[0])
+        raise ValueError(
+            f"is not supported by the regex engine that runs the step: {reason}"
+        ) from None
+    return pattern
+
+
+def _kwarg_columns(kwargs: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for key in ("column", "column_A", "column_B"):
+        if isinstance(kwargs.get(key), str):
+            found.append((key, kwargs[key]))
+    columns = kwargs.get("column_list")
+    if isinstance(columns, list):
+        found += [(f"column_list[{i}]", c) for i, c in enumerate(columns) if isinstance(c, str)]
+    return found
+
+
+def check_field_rules(spec: FieldRulesSpec) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for name, rule in spec.fields.items():
+        for i, validation in enumerate(rule.validations):
+            base = join_path("$.fields", name, "validations", i)
+            errors += _validation_errors(validation, base, per_field=True)
+    for i, validation in enumerate(spec.table_validations):
+        errors += _validation_errors(validation, f"$.table_validations[{i}]", per_field=False)
+    return errors
+
+
+def _validation_errors(val: Validation, base: str, *, per_field: bool) -> list[FieldError]:
+    entry = expectations().get(val.expectation)
+    if entry is None:
+        return [
+            FieldError(
+                f"{base}.expectation",
+                f"expectation {val.expectation!r} is not a Great Expectations expectation"
+                f"{suggest(val.expectation)}",
+            )
+        ]
+    domain = entry["domain"]
+    if per_field and domain != "column":
+        return [
+            FieldError(
+                f"{base}.expectation",
+                f"expectation {val.expectation} checks a {domain.replace('_', ' ')}, not one "
+                "field; put it under table_validations",
+            )
+        ]
+    if not per_field and domain == "column":
+        return [
+            FieldError(
+                f"{base}.expectation",
+                f"expectation {val.expectation} checks one column; put it under fields.<name>",
+            )
+        ]
+    errors = [
+        FieldError(
+            f"{base}.kwargs" if key is None else f"{base}.kwargs{join_path('', key)}",
+            f"{key or 'kwargs'} {msg}" if key else msg,
+        )
+        for key, msg in kwarg_problems(
+            val.expectation, val.kwargs, {"column"} if per_field else set()
+        )
+    ]
+    mostly = val.kwargs.get("mostly")
+    if isinstance(mostly, int | float) and not 0 <= mostly <= 1:
+        errors.append(FieldError(f"{base}.kwargs.mostly", "mostly must be between 0 and 1"))
+    if val.severity == "quarantine" and not entry["row_level"]:
+        errors.append(
+            FieldError(
+                f"{base}.severity",
+                f"severity quarantine needs a row-level expectation; {val.expectation} judges "
+                "the whole batch, so use fail or warn",
+            )
+        )
+    return errors
+
+
+def upstream_errors(spec: FieldRulesSpec, columns: set[str]) -> list[FieldError]:
+    """Columns the rules name that the upstream schema does not have (task cross-check)."""
+    errors: list[FieldError] = []
+    for path, column in spec.named_columns():
+        if column not in columns:
+            errors.append(
+                FieldError(
+                    path,
+                    f"column {column!r} is not in the upstream output "
+                    f"(columns: {', '.join(sorted(columns))})",
+                )
+            )
+    return errors
+
+
+def step_output_type(rule: FieldRule, upstream: ColumnSchema | None) -> str | None:
+    """The field's type after its steps (for downstream schema), when it can be told."""
+    type_name = upstream.type if upstream else None
+    for step in rule.steps:
+        if isinstance(step, CastStep):
+            type_name = step.to
+        elif isinstance(step, ParseDateStep):
+            type_name = "date32" if step.to == "date" else "timestamp[us]"
+        elif isinstance(step, PhoneStep | EmailStep):
+            type_name = "string"
+    return type_name

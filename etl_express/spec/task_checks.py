@@ -1,0 +1,152 @@
+"""Task cross-checks that need the registry: scripts exist, and every column named upstream.
+
+The stages run extract → field_rules → transform → anonymize, so field rules must name columns
+of the extractions' output, and anonymization (and the task's quasi-identifiers) columns of the
+transformation's output when the task has one, else of its extraction. Field-rule casts change
+column types before the transformation is bound. Checks run only when the context knows the
+schemas; otherwise they are skipped (the registry re-checks at save).
+"""
+
+from __future__ import annotations
+
+from etl_express.errors import FieldError
+from etl_express.spec.common import ColumnSchema
+from etl_express.spec.context import ValidationContext
+from etl_express.spec.field_rules import FieldRulesSpec, step_output_type
+from etl_express.spec.kinds import ScriptKind
+from etl_express.spec.task import TaskSpec
+
+
+def context_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:
+    errors = _existence_errors(spec, ctx)
+    if errors:
+        return errors
+    extracted = _extraction_schemas(spec, ctx)
+    if extracted is None:
+        return []
+    rules = _field_rules(spec, ctx)
+    if rules is not None:
+        columns = {c.name for schema in extracted.values() for c in schema}
+        errors += _relabel(
+            spec.scripts.field_rules.name,
+            "$.scripts.field_rules",
+            _rules_upstream_errors(rules, columns),
+        )
+    cleaned = {name: cleaned_schema(schema, rules) for name, schema in extracted.items()}
+    upstream, transform_errors = _upstream_schema(spec, ctx, cleaned)
+    errors += transform_errors
+    if upstream is not None:
+        errors += _downstream_errors(spec, ctx, {c.name for c in upstream})
+    return errors
+
+
+def cleaned_schema(schema: list[ColumnSchema], rules: FieldRulesSpec | None) -> list[ColumnSchema]:
+    """The schema after field rules: same columns, types changed by casts and parsers."""
+    if rules is None:
+        return schema
+    out = []
+    for column in schema:
+        rule = rules.fields.get(column.name)
+        new_type = step_output_type(rule, column) if rule else column.type
+        out.append(column.model_copy(update={"type": new_type or column.type}))
+    return out
+
+
+def _not_upstream(column: str, columns: set[str]) -> str:
+    return (
+        f"column {column!r} is not in the upstream output (columns: {', '.join(sorted(columns))})"
+    )
+
+
+def _existence_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for path, kind, ref in spec.scripts.refs():
+        if ctx.script_exists(kind, ref.name, ref.version) is False:
+            version = "latest version" if ref.version is None else f"version {ref.version}"
+            errors.append(
+                FieldError(
+                    f"{path}.name",
+                    f"name: there is no {kind.label} script {ref.name!r} ({version})",
+                )
+            )
+    return errors
+
+
+def _extraction_schemas(
+    spec: TaskSpec, ctx: ValidationContext
+) -> dict[str, list[ColumnSchema]] | None:
+    schemas: dict[str, list[ColumnSchema]] = {}
+    for ref in spec.scripts.extraction:
+        schema = ctx.script_schema(ref.name, ref.version)
+        if schema is None:
+            return None
+        schemas[ref.input] = schema
+    return schemas
+
+
+def _field_rules(spec: TaskSpec, ctx: ValidationContext) -> FieldRulesSpec | None:
+    ref = spec.scripts.field_rules
+    payload = ctx.script_spec(ScriptKind.field_rules, ref.name, ref.version)
+    return None if payload is None else FieldRulesSpec.model_validate(dict(payload))
+
+
+def _rules_upstream_errors(rules: FieldRulesSpec, columns: set[str]) -> list[FieldError]:
+    from etl_express.spec.field_rules import upstream_errors
+
+    return upstream_errors(rules, columns)
+
+
+def _upstream_schema(
+    spec: TaskSpec, ctx: ValidationContext, schemas: dict[str, list[ColumnSchema]]
+) -> tuple[list[ColumnSchema] | None, list[FieldError]]:
+    if spec.scripts.transformation is None:
+        return next(iter(schemas.values())), []
+    from etl_express.settings import get_settings
+    from etl_express.spec.transformation import TransformationSpec, check_transformation
+
+    ref = spec.scripts.transformation
+    payload = ctx.script_spec(ScriptKind.transformation, ref.name, ref.version)
+    if payload is None:
+        return None, []
+    transform = TransformationSpec.model_validate(dict(payload))
+    declared, bound = set(transform.input_names()), set(schemas)
+    if declared != bound:
+        return None, [
+            FieldError(
+                "$.scripts.extraction",
+                f"extraction inputs ({', '.join(sorted(bound))}) must match the inputs of "
+                f"transformation {ref.name!r} ({', '.join(sorted(declared))})",
+            )
+        ]
+    if transform.language == "python":
+        return transform.output_schema, []
+    errors, output = check_transformation(
+        transform, ctx, allow_python=get_settings().allow_python_transforms, input_schemas=schemas
+    )
+    return output, [
+        FieldError("$.scripts.transformation", f"transformation {ref.name!r}: {e.message}")
+        for e in errors
+    ]
+
+
+def _downstream_errors(
+    spec: TaskSpec, ctx: ValidationContext, columns: set[str]
+) -> list[FieldError]:
+    from etl_express.spec.anonymization import AnonymizationSpec, upstream_errors
+
+    errors: list[FieldError] = []
+    ref = spec.scripts.anonymization
+    payload = ctx.script_spec(ScriptKind.anonymization, ref.name, ref.version)
+    if payload is not None:
+        rules = AnonymizationSpec.model_validate(dict(payload))
+        errors += _relabel(ref.name, "$.scripts.anonymization", upstream_errors(rules, columns))
+    errors += [
+        FieldError(f"$.quasi_identifiers[{i}]", _not_upstream(name, columns))
+        for i, name in enumerate(spec.quasi_identifiers)
+        if name not in columns
+    ]
+    return errors
+
+
+def _relabel(script: str, path: str, errors: list[FieldError]) -> list[FieldError]:
+    return [FieldError(path, f"script {script!r} at {e.path}: {e.message}") for e in errors]
