@@ -82,7 +82,9 @@ def create_database(server_url: str, prefix: str) -> str:
 def drop_database(server_url: str, db_url: str) -> None:
     name = db_url.rsplit("/", 1)[1].split("?", 1)[0]
     with _admin(server_url) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +95,13 @@ def pg_database(pg_server_url: str) -> Iterator[str]:
         yield url
     finally:
         drop_database(pg_server_url, url)
+
+
+@pytest.fixture(scope="session")
+def airflow_server(pg_server_url: str) -> Iterator[object]:
+    """A real Airflow api-server + scheduler + dag-processor with our plugin (see
+    tests/airflow_server.py). Session-scoped: booting costs about a minute."""
+    from airflow_server import running_airflow
+
+    with running_airflow(pg_server_url, create_database, drop_database) as server:
+        yield server

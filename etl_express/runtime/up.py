@@ -32,7 +32,7 @@ from etl_express.runtime.secrets import (
     read_env_file,
     write_env_file,
 )
-from etl_express.settings import Settings, get_settings
+from etl_express.settings import Settings
 
 HEALTH_TIMEOUT_S = 300
 REQUIRED_HEALTH = ("metadatabase", "scheduler", "triggerer", "dag_processor")
@@ -66,8 +66,9 @@ def _step(title: str, action: Callable[[], object]) -> object:
 
 
 def _load_settings() -> Settings:
+    # Not from runtime.env: that file holds what the previous `up` chose, not what the user asks.
     try:
-        return get_settings()
+        return Settings(_env_file=None)
     except ValidationError as exc:
         problems = "; ".join(
             f"ETLX_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
@@ -133,7 +134,7 @@ def _load_demo(url: str) -> None:
     load_demo(url)
 
 
-def _connections_env(urls: DatabaseUrls, secrets: InstanceSecrets) -> dict[str, str]:
+def connections_env(urls: DatabaseUrls, secrets: InstanceSecrets) -> dict[str, str]:
     """Connections the demo and the anonymizer use, given to every component as env vars."""
     import json
 
@@ -199,7 +200,7 @@ def bring_up(settings: Settings, state: StateDir, rollback: Rollback) -> Instanc
         trigger_log_port=trigger_log_port,
         secrets=AirflowSecrets(secrets.fernet_key, secrets.jwt_secret, secrets.api_secret_key),
     )
-    env = with_venv_path({**build_airflow_env(instance), **_connections_env(urls, secrets)})
+    env = with_venv_path({**build_airflow_env(instance), **connections_env(urls, secrets)})
     write_env_file(
         state.runtime_env_file,
         {

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import random
+
+from etl_express.runtime.demo import inn12, snils
+
+
+def _inn12_valid(value: str) -> bool:
+    d = [int(c) for c in value]
+    w11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+    w12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+    c11 = sum(a * b for a, b in zip(d[:10], w11, strict=True)) % 11 % 10
+    c12 = sum(a * b for a, b in zip(d[:11], w12, strict=True)) % 11 % 10
+    return d[10] == c11 and d[11] == c12
+
+
+def _snils_valid(value: str) -> bool:
+    digits = value.replace("-", "").replace(" ", "")
+    total = sum(int(c) * w for c, w in zip(digits[:9], range(9, 0, -1), strict=True))
+    check = total % 101 % 100 if total > 101 else (0 if total in (100, 101) else total)
+    return int(digits[9:]) == check
+
+
+def test_generated_identifiers_have_valid_check_digits() -> None:
+    rng = random.Random(1)
+    assert all(_inn12_valid(inn12(rng)) for _ in range(2000))
+    assert all(_snils_valid(snils(rng)) for _ in range(2000))
+
+
+def test_snils_format() -> None:
+    value = snils(random.Random(2))
+    assert len(value) == 14 and value[3] == "-" and value[7] == "-" and value[11] == " "
