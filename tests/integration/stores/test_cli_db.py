@@ -6,16 +6,17 @@ import pytest
 from typer.testing import CliRunner
 
 from etl_express.cli import _register, app
-from etl_express.settings import reset_settings_cache
+from etl_express.settings import Settings
+from etl_express.stores import db
 
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _cli(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    monkeypatch.setenv("ETLX_HOME", str(tmp_path))
+def _cli(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ETLX_DATABASE_URL", raising=False)
-    reset_settings_cache()
+    # `make up` may have written .etlx/runtime.env in this checkout; read the environment only.
+    monkeypatch.setattr(db, "get_settings", lambda: Settings(_env_file=None))
     _register()
 
 
@@ -31,7 +32,6 @@ def test_upgrade_then_current(etlx_db_url: str) -> None:
 
 def test_url_from_environment(etlx_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ETLX_DATABASE_URL", etlx_db_url)
-    reset_settings_cache()
     result = runner.invoke(app, ["db", "current"])
     assert result.exit_code == 0
     assert "up to date" in result.output
@@ -51,7 +51,6 @@ def test_bad_url_fails_clearly_without_traceback(
 ) -> None:
     if env_url:
         monkeypatch.setenv("ETLX_DATABASE_URL", env_url)
-        reset_settings_cache()
     result = runner.invoke(app, ["db", "upgrade", *args])
     assert result.exit_code == 2
     assert "ETLX_DATABASE_URL" in result.output
