@@ -49,6 +49,11 @@ lint: venv
 	$(BIN)/ruff format --check etl_express tests dags plugins
 	$(BIN)/mypy
 
+# Detection quality and speed on ../shared/privacy-corpus (EVAL_ARGS: --corpus DIR, --no-presidio,
+# --modes full,patterns, --output FILE); writes bench/results/privacy.json.
+eval-privacy: venv
+	OPENBLAS_NUM_THREADS=1 TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS= $(BIN)/python -m etl_express.evaluation.privacy $(EVAL_ARGS)
+
 lock:
 	$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.11
 	$(BIN)/uv pip compile requirements-dev.in -o requirements-dev.txt --python-version 3.11

@@ -68,7 +68,7 @@ def iban_valid(compact: str) -> bool:
     return int(number) % 97 == 1
 
 
-_ACCOUNT_WEIGHTS = (7, 1, 3) * 8
+_ACCOUNT_WEIGHTS = ((7, 1, 3) * 8)[:23]
 
 
 def bank_account_valid(account: str, bik: str) -> bool:

@@ -279,7 +279,23 @@ CARD = PatternRule(
     ),
     cue_boost=0.35,
     negative_cues=re.compile(
-        NEGATIVE.pattern + "|" + cues("полис", "омс", "енп", "policy", "oms").pattern,
+        NEGATIVE.pattern
+        + "|"
+        + cues(
+            "полис",
+            "омс",
+            "енп",
+            "policy",
+            "oms",
+            "огрн",
+            "инн",
+            "снилс",
+            "паспорт",
+            "ogrn",
+            "inn",
+            "snils",
+            "passport",
+        ).pattern,
         re.IGNORECASE,
     ),
 )

@@ -14,7 +14,6 @@ from etl_express.detect.spans import Span
 # Below this many distinct texts, starting worker processes (each loads the models, 2-4 s)
 # costs more than it saves.
 POOL_MIN_TEXTS = 4000
-NLP_BATCH_SIZE = 64
 
 
 def worker_count() -> int:
@@ -30,22 +29,11 @@ def _detect_distinct(
     from etl_express.detect.engines import get_engine
 
     engine = get_engine(lang, entities, mode)
-    wanted = sorted(entities)
-    if engine.natasha is not None:
-        engine.natasha.prime(texts)
-    try:
-        out: list[list[Span]] = []
-        batches = engine.analyzer.nlp_engine.process_batch(texts, lang, batch_size=NLP_BATCH_SIZE)
-        for text, artifacts in batches:
-            results = engine.analyzer.analyze(
-                text, lang, entities=wanted, nlp_artifacts=artifacts, score_threshold=threshold
-            )
-            spans = (Span(r.start, r.end, r.entity_type, float(r.score)) for r in results)
-            out.append(resolve(text, spans, threshold))
-        return out
-    finally:
-        if engine.natasha is not None:
-            engine.natasha.clear()
+    out: list[list[Span]] = []
+    for text, results in zip(texts, engine.analyze_batch(texts), strict=True):
+        spans = (Span(r.start, r.end, r.entity_type, float(r.score)) for r in results)
+        out.append(resolve(text, spans, threshold))
+    return out
 
 
 def _init_worker() -> None:
