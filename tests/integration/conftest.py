@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -73,6 +73,12 @@ def etlx_db_url(pg_database: str) -> str:
     url = normalize_url(pg_database)
     upgrade(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def etlx_reset() -> Callable[[str], None]:
+    """`truncate_etlx_tables` for fixtures of wider scope (module-level shared data)."""
+    return truncate_etlx_tables
 
 
 @pytest.fixture
