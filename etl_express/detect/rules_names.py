@@ -55,6 +55,26 @@ PERSON = PatternRule(
             group=1,
         ),
         Shape(re.compile(rf"(?<![\w.])([A-Z]\.\s?(?:[A-Z]\.\s?)?{_EN_WORD})(?!\w)"), 0.55),
+        # A role word right before a capitalized pair: "patient Anna Lee", "signatory Ivan Orlov".
+        Shape(
+            re.compile(
+                r"(?i:\b(?:patient|customer|client|employee|candidate|signatory|beneficiary|"
+                r"account holder|holder|recipient|sender|contact for|applicant|tenant|"
+                r"full name|referral for|results for|feedback for|contract for|ask for|"
+                r"transfer to|visiting patient|emergency contact for))[:,]?\s+"
+                rf"{_NOT_NAMES}({_EN_WORD}\s{_EN_WORD})(?![\w\-])"
+            ),
+            0.6,
+            group=1,
+        ),
+        # Latin transliterations of Russian names keep the Russian surname endings.
+        Shape(
+            re.compile(
+                rf"(?<![\w.])({_EN_WORD}\s[A-Z][a-z]+(?:ov|ova|ev|eva|in|ina|yn|yna|sky|skaya|"
+                r"skiy|skii|enko|ich|ovich|ovna|evna))(?![\w\-])"
+            ),
+            0.6,
+        ),
         Shape(
             re.compile(
                 r"(?:\b(?:Hi|Hello|Dear|Hey|Thanks|Thank you|Regards|Best regards|Kind regards|"

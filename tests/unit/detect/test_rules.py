@@ -121,6 +121,8 @@ def test_birth_cue_applies_to_the_next_date_only() -> None:
         ("выдано пациентке Ивановой Анне Сергеевне", "Ивановой Анне Сергеевне"),
         ("Please ask Dr. Emily Stone to call", "Emily Stone"),
         ("Здравствуйте, Мария!", "Мария"),
+        ("Contract signed; signatory Anna Lee.", "Anna Lee"),
+        ("Relocation of Sergey Voronov from Omsk", "Sergey Voronov"),
     ],
 )
 def test_name_shapes(text: str, name: str) -> None:
