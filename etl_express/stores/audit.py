@@ -196,7 +196,10 @@ def search_events(
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Newest first. `q` matches word prefixes in actor, action and object (all words)."""
+    """Newest first (by id: identity order is commit-independent insertion order).
+
+    `q` matches word prefixes in actor, action and object (every word must match).
+    """
     c = audit_events.c
     columns = [col for col in audit_events.c if col.name != "search"]
     stmt = (
@@ -212,7 +215,7 @@ def search_events(
                 until=until,
             )
         )
-        .order_by(c.at.desc(), c.id.desc())
+        .order_by(c.id.desc())
         .limit(max(1, min(limit, MAX_LIMIT)))
         .offset(max(0, offset))
     )

@@ -274,9 +274,17 @@ audit_events = sa.Table(
     sa.Column("search", TSVECTOR, sa.Computed(AUDIT_SEARCH_EXPRESSION, persisted=True)),
     sa.CheckConstraint(_in("actor_kind", ACTOR_KINDS), name="actor_kind"),
     sa.CheckConstraint("char_length(action) BETWEEN 1 AND 100", name="action_length"),
-    sa.Index("ix_audit_events_at", sa.text("at DESC")),
-    sa.Index("ix_audit_events_actor_at", "actor", sa.text("at DESC")),
-    sa.Index("ix_audit_events_action_at", "action", sa.text("at DESC")),
-    sa.Index("ix_audit_events_object", "object_type", "object_id", sa.text("at DESC")),
+    # Newest first is `id DESC` (identity order), which the primary key serves; each filter's
+    # index ends in id so that a filtered page is an index range, not a sort.
+    sa.Index("ix_audit_events_at", "at"),
+    sa.Index("ix_audit_events_actor", "actor", sa.text("id DESC")),
+    # text_pattern_ops: the action filter is a prefix match ("task" → task.save, task.pause).
+    sa.Index(
+        "ix_audit_events_action",
+        "action",
+        sa.text("id DESC"),
+        postgresql_ops={"action": "text_pattern_ops"},
+    ),
+    sa.Index("ix_audit_events_object", "object_type", "object_id", sa.text("id DESC")),
     sa.Index("ix_audit_events_search", "search", postgresql_using="gin"),
 )
