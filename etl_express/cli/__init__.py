@@ -18,6 +18,10 @@ def _register() -> None:
 
     runtime_cli.register(app)
 
+    from etl_express.cli import config as config_cli
+
+    config_cli.register(app)
+
     from etl_express.cli import db as db_cli
 
     db_cli.register(app)
@@ -25,6 +29,10 @@ def _register() -> None:
     from etl_express.cli import pii as pii_cli
 
     pii_cli.register(app)
+
+    from etl_express.cli import anonymize as anonymize_cli
+
+    anonymize_cli.register(app)
 
 
 def main() -> None:

@@ -185,3 +185,16 @@ def set_archived(engine: sa.Engine, name: str, *, archived: bool, actor: str | A
             tx.nothing_changed()
             return
         store.set_archived(tx, current, archived)
+
+
+def spec_fingerprint(
+    engine: sa.Engine,
+    *,
+    kind: ScriptKind | str,
+    spec: dict[str, Any],
+    ctx: ValidationContext | None = None,
+) -> str:
+    """The sha256 the next version would have: equal to the latest's when saving changes nothing."""
+    parsed = validate_script(engine, kind=kind, spec=spec, ctx=ctx)
+    stored, _ = _stored_form(parsed, spec)
+    return spec_sha256(stored)

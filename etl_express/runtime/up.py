@@ -212,6 +212,11 @@ def bring_up(settings: Settings, state: StateDir, rollback: Rollback) -> Instanc
         },
         "Chosen by `make up`; read by the etlx CLI. Regenerated on every `make up`.",
     )
+    write_env_file(
+        state.root / "airflow.env",
+        {key: value for key, value in env.items() if key.startswith("AIRFLOW")},
+        "The instance's Airflow environment, for etlx commands that look up connections.",
+    )
     _step(
         "Airflow metadata database and admin user",
         lambda: prepare_airflow(
