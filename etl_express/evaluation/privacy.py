@@ -105,22 +105,34 @@ def check_targets(quality: dict[str, Any]) -> dict[str, Any]:
     return checks
 
 
-def leak_check(directory: Path) -> dict[str, Any]:
-    """helper ANON's leak check of records.csv under its rules, when that module exists."""
+DEFAULT_RECORDS_RULES = REPO_ROOT / "include" / "privacy" / "records_rules.yaml"
+
+
+def leak_check(directory: Path, rules: Path, operator_values: int) -> dict[str, Any]:
+    """helper ANON's leak check of records.csv under ``rules`` and its operator throughput."""
     try:
         module = importlib.import_module("etl_express.anonymize.evaluate")
     except ImportError as exc:
         return {"available": False, "reason": f"etl_express.anonymize.evaluate: {exc}"}
-    result: dict[str, Any] = {"available": True}
+    result: dict[str, Any] = {"available": True, "rules": str(rules)}
     checker = getattr(module, "leak_check_records", None)
-    rules = getattr(module, "DEFAULT_RULES_PATH", None)
     if checker is None:
-        return {"available": False, "reason": "leak_check_records not defined"}
-    result["leak_check"] = checker(directory / "records.csv", rules)
+        result["leak_check"] = {"error": "leak_check_records is not defined"}
+    else:
+        result["leak_check"] = _guarded(lambda: checker(directory / "records.csv", rules))
     throughput = getattr(module, "operator_throughput", None)
-    if throughput is not None:
-        result["operator_throughput"] = throughput()
+    if throughput is not None and operator_values > 0:
+        result["operator_values"] = operator_values
+        result["operator_throughput_values_per_s"] = _guarded(lambda: throughput(operator_values))
     return result
+
+
+def _guarded(call: Callable[[], Any]) -> Any:
+    # The anonymizer is another helper's module: report its failure instead of losing the run.
+    try:
+        return call()
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def _fmt(cell: dict[str, Any]) -> str:
@@ -139,7 +151,15 @@ def print_table(name: str, quality: dict[str, Any]) -> None:
     print(f"{'ALL':22} {_fmt(overlap['overall'])} | {_fmt(exact['overall'])}")
 
 
-def run(corpus: Path, output: Path, *, with_presidio: bool, modes: Sequence[str]) -> dict[str, Any]:
+def run(
+    corpus: Path,
+    output: Path,
+    *,
+    with_presidio: bool,
+    modes: Sequence[str],
+    records_rules: Path = DEFAULT_RECORDS_RULES,
+    operator_values: int = 200_000,
+) -> dict[str, Any]:
     items = load_labeled(corpus)
     report: dict[str, Any] = {"corpus": str(corpus), "texts": len(items), "detectors": {}}
     for mode in modes:
@@ -155,7 +175,7 @@ def run(corpus: Path, output: Path, *, with_presidio: bool, modes: Sequence[str]
         report["detectors"]["presidio_default"] = {"quality": quality, "throughput": speed}
         print_table("presidio default (BatchAnalyzerEngine, en_core_web_sm)", quality)
     report["speedup_vs_presidio"] = _speedups(report["detectors"])
-    report["anonymization"] = leak_check(corpus)
+    report["anonymization"] = leak_check(corpus, records_rules, operator_values)
     _print_summary(report)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -201,6 +221,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="JSON report path")
     parser.add_argument("--modes", default="full,patterns", help="our detector modes to run")
     parser.add_argument("--no-presidio", action="store_true", help="skip the Presidio baseline")
+    parser.add_argument(
+        "--records-rules",
+        default=str(DEFAULT_RECORDS_RULES),
+        help="anonymization rules for the records.csv leak check",
+    )
+    parser.add_argument(
+        "--operator-values",
+        type=int,
+        default=200_000,
+        help="values per column operator in the throughput run (0 skips it)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     run(
@@ -208,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.output),
         with_presidio=not args.no_presidio,
         modes=[m for m in args.modes.split(",") if m],
+        records_rules=Path(args.records_rules),
+        operator_values=args.operator_values,
     )
     return 0
 
