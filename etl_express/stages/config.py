@@ -1,0 +1,112 @@
+"""Plain config objects the stage functions take (the spec adapter builds them from scripts).
+
+They carry only what a stage needs, so stages are testable without the spec models, and the
+spec can change shape without touching stage code (see `etl_express.stages.adapter`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CaseMode = Literal["lower", "upper", "title"]
+Severity = Literal["warn", "quarantine", "fail"]
+TypeName = Literal[
+    "string", "int", "bigint", "float", "bool", "date", "datetime", "timestamptz", "decimal"
+]
+
+
+@dataclass(frozen=True)
+class Cast:
+    to: TypeName
+    precision: int = 38
+    scale: int = 2
+
+
+@dataclass(frozen=True)
+class Trim:
+    pass
+
+
+@dataclass(frozen=True)
+class Case:
+    mode: CaseMode
+
+
+@dataclass(frozen=True)
+class NullIf:
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Default:
+    value: Any
+
+
+@dataclass(frozen=True)
+class RegexReplace:
+    pattern: str
+    replacement: str = ""
+
+
+@dataclass(frozen=True)
+class Phone:
+    regions: tuple[str, ...] = ("RU", "US", "GB")
+
+
+@dataclass(frozen=True)
+class Email:
+    pass
+
+
+@dataclass(frozen=True)
+class ParseDate:
+    formats: tuple[str, ...]
+    to: Literal["date", "datetime"] = "date"
+
+
+Step = Cast | Trim | Case | NullIf | Default | RegexReplace | Phone | Email | ParseDate
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """Cleaning steps applied in order to one column (`rename` gives the output name)."""
+
+    column: str
+    steps: tuple[Step, ...]
+    rename: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row-level expectation, named as in Great Expectations, with its kwargs.
+
+    Severity: `warn` counts failing rows and keeps them; `quarantine` moves them to the
+    quarantine with the check's name as reason; `fail` fails the chunk (no rows leave).
+    """
+
+    expectation: str
+    column: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    severity: Severity = "quarantine"
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.expectation}({self.column})"
+
+
+@dataclass(frozen=True)
+class FieldRulesConfig:
+    fields: tuple[FieldRule, ...] = ()
+    checks: tuple[Check, ...] = ()
+    dedupe_keys: tuple[str, ...] = ()
+    drop_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransformConfig:
+    """`sql` reads the upstream rows under `input_name` (one flow per task)."""
+
+    sql: str
+    input_name: str = "input"

@@ -1,0 +1,44 @@
+"""Extract stage: stream a source into the staging store, one Parquet object per chunk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from etl_express.sources.base import Source
+from etl_express.stages.errors import stage_errors
+from etl_express.staging.store import StagingStore
+
+STAGE = "extract"
+
+
+@dataclass
+class ExtractResult:
+    chunks: int
+    rows: int
+    columns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def extract_to_staging(source: Source, store: StagingStore, run_id: str) -> ExtractResult:
+    """Write chunk 0..n-1; an empty source still yields one empty chunk (it carries the schema).
+
+    A re-run starts by removing the stage's earlier chunks, so a source that shrank between
+    attempts cannot leave stale chunks behind. On failure the chunk number in the error is the
+    one being read when the source broke.
+    """
+    store.remove_stage(run_id, STAGE)
+    chunks = rows = 0
+    columns: list[dict[str, Any]] = []
+    with stage_errors(STAGE, None):
+        iterator = iter(source.batches())
+    while True:
+        with stage_errors(STAGE, chunks):
+            batch = next(iterator, None)
+            if batch is None:
+                break
+            store.write(run_id, STAGE, chunks, batch)
+        if not columns:
+            columns = [{"name": f.name, "type": str(f.type)} for f in batch.schema]
+        chunks += 1
+        rows += batch.num_rows
+    return ExtractResult(chunks, rows, columns)

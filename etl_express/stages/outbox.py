@@ -1,0 +1,315 @@
+"""Load outbox stage: one typed PostgreSQL table per batch in schema `outbox`.
+
+Chunks are loaded (ADBC ingest = COPY BINARY) into a hidden table ``outbox._loading_<id>``
+with an extra ``_etlx_chunk`` column. Each chunk load is one transaction that also writes a row
+to the ledger ``outbox._etlx_chunk_loads``; a retried chunk finds its ledger row and replaces
+its earlier rows in the same transaction, so a retry never duplicates and a failed load leaves
+nothing behind.
+
+`finalize_batch` runs when every chunk is loaded, in one transaction: check the ledger holds
+every expected chunk, drop the chunk column (O(1) in PostgreSQL), rename the table to
+``outbox.batch_<id>``, and move the batch `processing → ready_for_review` (or `blocked` when
+the privacy gate failed) with row count, schema and privacy report, audited. Until that
+commits, no reviewer can see the batch; after it, everything is visible at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from etl_express.stages.errors import SafeMessageError
+
+SCHEMA = "outbox"
+LEDGER = "_etlx_chunk_loads"
+CHUNK_COLUMN = "_etlx_chunk"
+
+_LEDGER_DDL = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}.{LEDGER} (
+    table_name text NOT NULL,
+    chunk integer NOT NULL,
+    row_count bigint NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (table_name, chunk)
+)
+"""
+
+
+def table_name(batch_id: int) -> str:
+    return f"batch_{int(batch_id)}"
+
+
+def loading_name(batch_id: int) -> str:
+    return f"_loading_{int(batch_id)}"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def pg_type(dtype: pa.DataType) -> str:
+    """PostgreSQL column type for an Arrow type (decimal keeps precision and scale)."""
+    if pa.types.is_decimal(dtype):
+        return f"numeric({dtype.precision}, {dtype.scale})"
+    if pa.types.is_timestamp(dtype):
+        return "timestamptz" if dtype.tz else "timestamp"
+    if pa.types.is_dictionary(dtype):
+        return pg_type(dtype.value_type)
+    simple = {
+        pa.bool_(): "boolean",
+        pa.int8(): "smallint",
+        pa.int16(): "smallint",
+        pa.int32(): "integer",
+        pa.int64(): "bigint",
+        pa.uint8(): "smallint",
+        pa.uint16(): "integer",
+        pa.uint32(): "bigint",
+        pa.float32(): "real",
+        pa.float64(): "double precision",
+        pa.string(): "text",
+        pa.large_string(): "text",
+        pa.string_view(): "text",
+        pa.binary(): "bytea",
+        pa.large_binary(): "bytea",
+        pa.date32(): "date",
+        pa.time64("us"): "time",
+    }
+    if dtype in simple:
+        return simple[dtype]
+    raise SafeMessageError(f"column type {dtype} cannot be stored in the outbox")
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """Types the ingest path takes: views and large strings become plain strings."""
+    fields = []
+    for f in table.schema:
+        dtype = f.type
+        if pa.types.is_dictionary(dtype):
+            dtype = dtype.value_type
+        if dtype in (pa.large_string(), pa.string_view()):
+            dtype = pa.string()
+        fields.append(pa.field(f.name, dtype, f.nullable))
+    target = pa.schema(fields)
+    return table if target.equals(table.schema) else table.cast(target)
+
+
+def columns_of(schema: pa.Schema) -> list[dict[str, Any]]:
+    return [{"name": f.name, "type": pg_type(f.type), "nullable": f.nullable} for f in schema]
+
+
+def _create_sql(name: str, schema: pa.Schema) -> str:
+    cols = [f"{_quote(f.name)} {pg_type(f.type)}" for f in schema]
+    cols.append(f"{CHUNK_COLUMN} integer NOT NULL")
+    return f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{_quote(name)} ({', '.join(cols)})"
+
+
+def _adbc_connect(url: str) -> Any:
+    import adbc_driver_postgresql.dbapi as adbc
+
+    from etl_express.sources.postgres import libpq_url
+
+    return adbc.connect(libpq_url(url), autocommit=False)
+
+
+def _ensure_tables(conn: Any, name: str, schema: pa.Schema) -> None:
+    """Create the ledger and the loading table once, even with chunks loading in parallel."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext($1))", (f"etlx-outbox:{name}",))
+        cur.fetchall()
+        cur.execute(_LEDGER_DDL)
+        cur.execute(_create_sql(name, schema))
+    conn.commit()
+
+
+def load_chunk(url: str, batch_id: int, chunk: int, data: pa.Table | pa.RecordBatch) -> int:
+    """Load one chunk into the batch's hidden table; idempotent per (batch, chunk)."""
+    table = _plain(pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data)
+    name = loading_name(batch_id)
+    if CHUNK_COLUMN in table.column_names:
+        raise SafeMessageError(f"column name {CHUNK_COLUMN} is reserved")
+    tagged = table.append_column(CHUNK_COLUMN, pa.array([chunk] * table.num_rows, pa.int32()))
+    with _adbc_connect(url) as conn:
+        _ensure_tables(conn, name, table.schema)
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1), $2::integer)",
+                (f"etlx-outbox:{name}", chunk),
+            )
+            cur.fetchall()
+            cur.execute(
+                f"DELETE FROM {SCHEMA}.{LEDGER} WHERE table_name = $1 AND chunk = $2 "
+                "RETURNING row_count",
+                (name, chunk),
+            )
+            if cur.fetchall():  # a retry: replace what the earlier attempt committed
+                cur.execute(
+                    f"DELETE FROM {SCHEMA}.{_quote(name)} WHERE {CHUNK_COLUMN} = $1", (chunk,)
+                )
+            if table.num_rows:
+                cur.adbc_ingest(name, tagged, mode="append", db_schema_name=SCHEMA)
+            cur.execute(
+                f"INSERT INTO {SCHEMA}.{LEDGER} (table_name, chunk, row_count) VALUES ($1, $2, $3)",
+                (name, chunk, table.num_rows),
+            )
+        conn.commit()
+    return table.num_rows
+
+
+@dataclass
+class FinalizedBatch:
+    batch_id: int
+    table_name: str
+    state: str
+    row_count: int
+    columns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _ledger(conn: Any, name: str) -> tuple[int, int]:
+    import sqlalchemy as sa
+
+    exists = conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": f"{SCHEMA}.{LEDGER}"}).scalar()
+    if exists is None:
+        return 0, 0
+    row = conn.execute(
+        sa.text(
+            f"SELECT count(*), coalesce(sum(row_count), 0) FROM {SCHEMA}.{LEDGER} "
+            "WHERE table_name = :t"
+        ),
+        {"t": name},
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def _table_columns(conn: Any, name: str) -> list[dict[str, Any]]:
+    import sqlalchemy as sa
+
+    rows = conn.execute(
+        sa.text(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull "
+            "FROM pg_attribute a WHERE a.attrelid = to_regclass(:t) AND a.attnum > 0 "
+            "AND NOT a.attisdropped ORDER BY a.attnum"
+        ),
+        {"t": f"{SCHEMA}.{_quote(name)}"},
+    ).all()
+    return [{"name": r[0], "type": r[1], "nullable": bool(r[2])} for r in rows]
+
+
+def k_anonymity_sql(conn: Any, name: str, quasi_identifiers: Sequence[str]) -> dict[str, Any]:
+    """k over the loaded batch, computed by PostgreSQL (the batch may not fit in memory)."""
+    import sqlalchemy as sa
+
+    if not quasi_identifiers:
+        return {"k": None, "unique_rows": 0, "unique_share": 0.0, "groups": 0}
+    cols = ", ".join(_quote(c) for c in quasi_identifiers)
+    row = conn.execute(
+        sa.text(
+            f"SELECT min(n), count(*) FILTER (WHERE n = 1), count(*), sum(n) FROM "
+            f"(SELECT count(*) AS n FROM {SCHEMA}.{_quote(name)} GROUP BY {cols}) g"
+        )
+    ).one()
+    total = int(row[3] or 0)
+    unique = int(row[1] or 0)
+    return {
+        "k": None if row[0] is None else int(row[0]),
+        "unique_rows": unique,
+        "unique_share": round(unique / total, 6) if total else 0.0,
+        "groups": int(row[2] or 0),
+    }
+
+
+def finalize_batch(
+    url: str,
+    batch_id: int,
+    expected_chunks: int,
+    *,
+    privacy_report: Mapping[str, Any] | None = None,
+    quasi_identifiers: Sequence[str] = (),
+    blocked_reason: str | None = None,
+    expires_at: dt.datetime | None = None,
+) -> FinalizedBatch:
+    """Publish a completely loaded batch in one transaction (see module docstring)."""
+    from etl_express.stores import batches
+    from etl_express.stores.audit import SYSTEM, audited
+    from etl_express.stores.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with audited(engine, SYSTEM) as tx:
+            batch = batches.get_batch(tx.conn, batch_id, for_update=True)
+            if batch is None:
+                raise SafeMessageError(f"batch {batch_id} does not exist")
+            if batch.state != "processing":
+                if batch.table_name == table_name(batch_id):  # an earlier attempt committed
+                    tx.nothing_changed()
+                    return FinalizedBatch(
+                        batch_id,
+                        batch.table_name,
+                        batch.state,
+                        batch.row_count,
+                        _as_columns(batch.schema_),
+                    )
+                raise SafeMessageError(f"batch {batch_id} is {batch.state}, not processing")
+            return _publish(
+                tx, batch, expected_chunks, privacy_report, quasi_identifiers,
+                blocked_reason, expires_at,
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def _as_columns(value: object) -> list[dict[str, Any]]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _publish(
+    tx: Any,
+    batch: Any,
+    expected_chunks: int,
+    privacy_report: Mapping[str, Any] | None,
+    quasi_identifiers: Sequence[str],
+    blocked_reason: str | None,
+    expires_at: dt.datetime | None,
+) -> FinalizedBatch:
+    from etl_express.stores import batches
+
+    conn = tx.conn
+    loading, final = loading_name(batch.id), table_name(batch.id)
+    chunks, rows = _ledger(conn, loading)
+    if chunks != expected_chunks:
+        raise SafeMessageError(f"only {chunks} of {expected_chunks} chunks are loaded")
+    conn.exec_driver_sql(f"ALTER TABLE {SCHEMA}.{_quote(loading)} DROP COLUMN {CHUNK_COLUMN}")
+    conn.exec_driver_sql(f"ALTER TABLE {SCHEMA}.{_quote(loading)} RENAME TO {_quote(final)}")
+    conn.exec_driver_sql(f"DELETE FROM {SCHEMA}.{LEDGER} WHERE table_name = %(t)s", {"t": loading})
+    columns = _table_columns(conn, final)
+    report = dict(privacy_report or {})
+    if quasi_identifiers:
+        report["k_anonymity"] = k_anonymity_sql(conn, final, quasi_identifiers)
+        report["quasi_identifiers"] = list(quasi_identifiers)
+    to_state = "blocked" if blocked_reason else "ready_for_review"
+    fields: dict[str, Any] = {
+        "table_name": final,
+        "row_count": rows,
+        "schema": columns,
+        "privacy_report": report or None,
+    }
+    if blocked_reason:
+        fields["blocked_reason"] = blocked_reason
+    if expires_at is not None:
+        fields["expires_at"] = expires_at
+    updated = batches.transition(tx, batch, to_state, **fields)
+    return FinalizedBatch(batch.id, final, updated.state, rows, columns)
+
+
+def discard_loading(url: str, batch_id: int) -> None:
+    """Drop a batch's hidden table and ledger rows (a failed or cancelled run)."""
+    name = loading_name(batch_id)
+    with _adbc_connect(url) as conn, conn.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{_quote(name)}")
+        cur.execute(f"SELECT to_regclass('{SCHEMA}.{LEDGER}') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute(f"DELETE FROM {SCHEMA}.{LEDGER} WHERE table_name = $1", (name,))
+        conn.commit()

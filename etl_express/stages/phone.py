@@ -1,0 +1,129 @@
+"""Vectorized phone normalization to E.164 for Russian, US (NANP) and UK numbers.
+
+`phonenumbers` per value manages about 20k values/s here; this is a few polars kernels over
+the whole column (see the unit tests and `make bench`). It covers the formats these regions
+write by hand:
+
+- international: ``+7 (916) 123-45-67``, ``0044 20 7946 0958``, ``+1-212-555-0123``
+- national: ``8 916 123 45 67`` (RU trunk 8), ``(212) 555-0123``, ``020 7946 0958``,
+  ``07700 900123``
+
+Anything else becomes null (counted as a failed value by the field rules). Other country codes
+written internationally are kept when they have 8–15 digits (E.164's length bounds); their
+national formats are not guessed.
+
+How it stays fast: the digits, their count and the first five digits are materialized once as
+helper columns; the decision (which country prefix to add, how many leading digits to drop)
+is made on those small columns; one string concatenation builds the result. Written as one
+nested expression, polars recomputed the digit extraction in every branch (measured 8x slower).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+REGIONS = ("RU", "US", "GB")
+
+_H = "__etlx_phone_"
+_TEXT, _DIGITS, _LEN, _INTL = _H + "text", _H + "digits", _H + "len", _H + "intl"
+_C = tuple(f"{_H}c{i}" for i in range(5))
+_N29 = list("23456789")
+_N19 = list("123456789")
+_RU = list("3489")
+
+
+def _c(i: int) -> pl.Expr:
+    return pl.col(_C[i])
+
+
+def _international() -> list[tuple[pl.Expr, str, int]]:
+    """(condition, prefix, digits to drop) for numbers written with '+' or '00'."""
+    n = pl.col(_LEN)
+    return [
+        ((_c(0) == "7") & (n == 11) & _c(1).is_in(_RU), "", 0),
+        ((_c(0) == "1") & (n == 11) & _c(1).is_in(_N29) & _c(4).is_in(_N29), "", 0),
+        ((_c(0) == "4") & (_c(1) == "4") & n.is_between(11, 12) & _c(2).is_in(_N19), "", 0),
+        (~((_c(0) == "7") | (_c(0) == "1") | ((_c(0) == "4") & (_c(1) == "4")))
+         & n.is_between(8, 15) & (_c(0) != "0"), "", 0),
+    ]  # fmt: skip
+
+
+def _national(region: str) -> list[tuple[pl.Expr, str, int]]:
+    n = pl.col(_LEN)
+    if region == "RU":
+        return [
+            (_c(0).is_in(["7", "8"]) & (n == 11) & _c(1).is_in(_RU), "7", 1),
+            ((n == 10) & _c(0).is_in(_RU), "7", 0),
+        ]
+    if region == "US":
+        return [
+            ((n == 10) & _c(0).is_in(_N29) & _c(3).is_in(_N29), "1", 0),
+            ((n == 11) & (_c(0) == "1") & _c(1).is_in(_N29) & _c(4).is_in(_N29), "", 0),
+        ]
+    if region == "GB":
+        return [((_c(0) == "0") & n.is_between(10, 11) & _c(1).is_in(_N19), "44", 1)]
+    raise ValueError(f"unsupported phone region {region!r}; supported: {', '.join(REGIONS)}")
+
+
+def _decide(rules: list[tuple[pl.Expr, str, int]]) -> tuple[pl.Expr, pl.Expr]:
+    """Prefix and drop count of the first matching rule; null prefix when none matches."""
+    # coalesce over independent when/then keeps each condition a flat kernel; a nested
+    # when/otherwise chain was measurably slower.
+    prefix = pl.coalesce([pl.when(cond).then(pl.lit(add)) for cond, add, _ in rules])
+    drop = pl.coalesce([pl.when(cond).then(pl.lit(cut, dtype=pl.Int64)) for cond, _, cut in rules])
+    return prefix, drop
+
+
+def digits_only(values: pl.Series) -> pl.Series:
+    """Strip every non-digit. DuckDB's RE2 kernel does this about 4x faster than polars'
+    `str.replace_all` on short strings (0.28 s vs 1.2 s per million here)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        table = pl.DataFrame({"v": values}).to_arrow()
+        con.register("phones", table)
+        result = con.sql("SELECT regexp_replace(v, '[^0-9]+', '', 'g') AS v FROM phones").pl()
+    return result.to_series().alias(values.name)
+
+
+def normalize_phone(
+    frame: pl.LazyFrame, source: str, target: str, regions: tuple[str, ...] = REGIONS
+) -> pl.LazyFrame:
+    """Write E.164 (``+79161234567``) or null into `target`.
+
+    `regions` orders how national numbers are read (``9161234567`` is Russian under
+    RU-first, but a valid NANP number would be read as US under US-first).
+    """
+    national: list[tuple[pl.Expr, str, int]] = []
+    for region in regions:
+        national += _national(region)
+    intl_prefix, intl_drop = _decide(_international())
+    nat_prefix, nat_drop = _decide(national)
+    intl = pl.col(_INTL)
+    prefix = pl.when(intl).then(intl_prefix).otherwise(nat_prefix)
+    drop = pl.when(intl).then(intl_drop).otherwise(nat_drop)
+    text = pl.col(_TEXT)
+    digits = pl.col(_DIGITS)
+    plus = text.str.starts_with("+")
+    double_zero = ~plus & digits.str.starts_with("00")
+    # Letters mean extensions or words ("n/a", "ext 12"): not a number we can trust.
+    letters = text.str.contains(r"\p{L}")
+    return (
+        frame.with_columns(pl.col(source).cast(pl.String).str.strip_chars().alias(_TEXT))
+        .with_columns(text.map_batches(digits_only, return_dtype=pl.String).alias(_DIGITS))
+        .with_columns(
+            pl.when(letters)
+            .then(None)
+            .when(double_zero)
+            .then(digits.str.slice(2))
+            .otherwise(digits)
+            .alias(_DIGITS),
+            (plus | double_zero).alias(_INTL),
+        )
+        .with_columns(
+            digits.str.len_chars().alias(_LEN),
+            *[digits.str.slice(i, 1).alias(_C[i]) for i in range(5)],
+        )
+        .with_columns(pl.concat_str([pl.lit("+"), prefix, digits.str.slice(drop)]).alias(target))
+        .drop(_TEXT, _DIGITS, _LEN, _INTL, *_C)
+    )

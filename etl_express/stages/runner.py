@@ -1,0 +1,188 @@
+"""Per-chunk stage runners: read a chunk from staging, run the pure stage, write the result.
+
+These are what the DAG's mapped stage tasks call (a few lines each, no Airflow import here).
+Each writes the chunk's stats as JSON next to its data, which is how the UI shows rows in/out
+per stage while a run is going, and how `finalize` assembles the privacy report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pyarrow as pa
+
+from etl_express.stages.config import FieldRulesConfig, TransformConfig
+from etl_express.stages.errors import SafeMessageError, stage_errors
+from etl_express.stages.field_rules import apply_field_rules
+from etl_express.stages.transform import run_transform, stream_transform
+from etl_express.stages.transform_mode import transform_mode
+from etl_express.staging.store import StagingStore
+
+if TYPE_CHECKING:
+    from etl_express.anonymize.keys import KeyRing
+    from etl_express.anonymize.rules import AnonymizationRules
+    from etl_express.stages.outbox import FinalizedBatch
+
+EXTRACT, FIELD_RULES, QUARANTINE = "extract", "field_rules", "quarantine"
+TRANSFORM, ANONYMIZE, LOAD = "transform", "anonymize", "load_outbox"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    store: StagingStore
+    run_id: str
+
+    def read(self, stage: str, chunk: int) -> pa.Table:
+        return self.store.read(self.run_id, stage, chunk)
+
+    def frame(self, stage: str, chunk: int) -> pl.DataFrame:
+        frame = pl.from_arrow(self.read(stage, chunk))
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def write(self, stage: str, chunk: int, data: pa.Table | pl.DataFrame) -> None:
+        table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+        self.store.write(self.run_id, stage, chunk, table)
+
+    def stats(self, stage: str, chunk: int, value: dict[str, Any]) -> dict[str, Any]:
+        self.store.write_json(self.run_id, stage, chunk, value)
+        return value
+
+
+def field_rules_chunk(
+    ctx: RunContext, chunk: int, config: FieldRulesConfig, source: str = EXTRACT
+) -> dict[str, Any]:
+    with stage_errors(FIELD_RULES, chunk):
+        result = apply_field_rules(ctx.read(source, chunk), config)
+        ctx.write(QUARANTINE, chunk, result.quarantine)
+        ctx.write(FIELD_RULES, chunk, result.clean)
+        return ctx.stats(FIELD_RULES, chunk, result.stats)
+
+
+def transform_chunk(
+    ctx: RunContext, chunk: int, config: TransformConfig, source: str = FIELD_RULES
+) -> dict[str, Any]:
+    """Row-wise transformations only (see transform_mode); `transform_whole` otherwise."""
+    with stage_errors(TRANSFORM, chunk):
+        table = ctx.read(source, chunk)
+        out = run_transform(config.sql, {config.input_name: table})
+        ctx.write(TRANSFORM, chunk, out)
+        return ctx.stats(TRANSFORM, chunk, {"rows_in": table.num_rows, "rows_out": out.num_rows})
+
+
+def transform_whole(
+    ctx: RunContext, config: TransformConfig, chunk_rows: int, source: str = FIELD_RULES
+) -> int:
+    """Run over all staged chunks at once (streamed from Parquet); returns the chunk count."""
+    import pyarrow.dataset as ds
+
+    from etl_express.sources.chunking import rechunk
+
+    with stage_errors(TRANSFORM, None):
+        paths = ctx.store.chunk_paths(ctx.run_id, source)
+        if not paths:
+            raise SafeMessageError(f"no {source} chunks staged for this run")
+        dataset = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
+        ctx.store.remove_stage(ctx.run_id, TRANSFORM)
+        batches = stream_transform(config.sql, {config.input_name: dataset.scanner().to_reader()})
+        count = 0
+        for count, batch in enumerate(rechunk(batches, chunk_rows), start=1):
+            ctx.write(TRANSFORM, count - 1, pa.Table.from_batches([batch]))
+            ctx.stats(TRANSFORM, count - 1, {"rows_out": batch.num_rows})
+        return count
+
+
+def plan_transform(config: TransformConfig) -> str:
+    return transform_mode(config.sql)
+
+
+def anonymize_chunk(
+    ctx: RunContext,
+    chunk: int,
+    rules: AnonymizationRules,
+    keys: KeyRing,
+    source: str = TRANSFORM,
+) -> dict[str, Any]:
+    from etl_express.stages.anonymize import anonymize_chunk as run
+
+    with stage_errors(ANONYMIZE, chunk):
+        result = run(ctx.frame(source, chunk), rules, keys)
+        ctx.write(ANONYMIZE, chunk, result.frame)
+        return ctx.stats(ANONYMIZE, chunk, {"stats": result.stats, "gate": result.gate})
+
+
+def load_chunk(
+    ctx: RunContext, chunk: int, url: str, batch_id: int, source: str = ANONYMIZE
+) -> dict[str, Any]:
+    from etl_express.stages.outbox import load_chunk as load
+
+    with stage_errors(LOAD, chunk):
+        rows = load(url, batch_id, chunk, ctx.read(source, chunk))
+        return ctx.stats(LOAD, chunk, {"rows_out": rows})
+
+
+def _merge_anonymize(ctx: RunContext) -> tuple[dict[str, Any], str | None]:
+    chunks = ctx.store.chunks(ctx.run_id, ANONYMIZE)
+    columns: dict[str, dict[str, Any]] = {}
+    reasons: list[dict[str, Any]] = []
+    key: Any = None
+    rows = 0
+    for chunk in chunks:
+        info = ctx.store.read_json(ctx.run_id, ANONYMIZE, chunk)
+        stats = info["stats"]
+        key = stats.get("key", key)
+        rows += int(stats.get("rows", 0))
+        for column, values in stats.get("columns", {}).items():
+            merged = columns.setdefault(column, {"operator": values.get("operator")})
+            for name, value in values.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    merged[name] = merged.get(name, 0) + value
+        reasons += [dict(r, chunk=chunk) for r in info["gate"].get("reasons", [])]
+    report = {"rows": rows, "key": key, "columns": columns, "gate": {
+        "passed": not reasons, "reasons": reasons, "chunks": len(chunks)}}  # fmt: skip
+    blocked = f"privacy gate: {len(reasons)} finding(s)" if reasons else None
+    return report, blocked
+
+
+def finalize(
+    ctx: RunContext,
+    url: str,
+    batch_id: int,
+    *,
+    expected_chunks: int,
+    quasi_identifiers: tuple[str, ...] = (),
+) -> FinalizedBatch:
+    """Publish the batch (all chunks loaded) with its privacy report, in one transaction."""
+    from etl_express.stages.outbox import finalize_batch
+
+    with stage_errors("finalize", None):
+        report, blocked = _merge_anonymize(ctx) if ctx.store.chunks(ctx.run_id, ANONYMIZE) else (
+            {}, None)  # fmt: skip
+        return finalize_batch(
+            url,
+            batch_id,
+            expected_chunks,
+            privacy_report=report,
+            quasi_identifiers=quasi_identifiers,
+            blocked_reason=blocked,
+        )
+
+
+def progress(store: StagingStore, run_id: str) -> dict[str, dict[str, int]]:
+    """Rows in/out and chunks done per stage, from the stats staged so far (for the UI)."""
+    out: dict[str, dict[str, int]] = {}
+    for stage in (FIELD_RULES, TRANSFORM, ANONYMIZE, LOAD):
+        totals = {"chunks": 0, "rows_in": 0, "rows_out": 0}
+        for chunk in store.chunks(run_id, stage, kind="json"):
+            try:
+                info = store.read_json(run_id, stage, chunk)
+            except FileNotFoundError:
+                continue
+            stats = info.get("stats", info)
+            totals["chunks"] += 1
+            totals["rows_in"] += int(stats.get("rows_in", stats.get("rows", 0)))
+            totals["rows_out"] += int(stats.get("rows_out", stats.get("rows", 0)))
+        out[stage] = totals
+    return out

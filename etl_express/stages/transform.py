@@ -1,0 +1,73 @@
+"""Transform stage: DuckDB SQL over named Arrow inputs, streamed out in record batches.
+
+The DuckDB connection is private to one call, single-threaded (Airflow already runs tasks in
+parallel), and has external access switched off after the inputs are registered, so
+a transformation script can read only the frames it was given (no `read_csv('/etc/...')`,
+no extensions, no attached databases).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TypeAlias
+
+import polars as pl
+import pyarrow as pa
+
+from etl_express.stages.errors import SafeMessageError
+
+Input: TypeAlias = pa.Table | pa.RecordBatchReader | pl.DataFrame
+_BATCH_ROWS = 100_000
+
+
+def _arrow(value: Input) -> pa.Table | pa.RecordBatchReader:
+    return value.to_arrow() if isinstance(value, pl.DataFrame) else value
+
+
+def _connect(inputs: Mapping[str, Input], threads: int) -> object:
+    import duckdb
+
+    con = duckdb.connect(config={"threads": threads})
+    for name, value in inputs.items():
+        if not name.isidentifier():
+            raise SafeMessageError(f"input name {name!r} is not an identifier")
+        con.register(name, _arrow(value))
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def stream_transform(
+    sql: str, inputs: Mapping[str, Input], *, batch_rows: int = _BATCH_ROWS, threads: int = 1
+) -> Iterator[pa.RecordBatch]:
+    """Run `sql` and yield its result in record batches of at most `batch_rows` rows."""
+    import duckdb
+
+    con = _connect(inputs, threads)
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    try:
+        try:
+            reader = con.sql(sql).to_arrow_reader(batch_rows)
+        except duckdb.Error as exc:
+            # DuckDB's messages name tables, columns and SQL positions, not row values.
+            first = (str(exc).splitlines() or [""])[0][:300]
+            raise SafeMessageError(f"transformation SQL failed: {first}") from None
+        yield from reader
+    finally:
+        con.close()
+
+
+def run_transform(sql: str, inputs: Mapping[str, Input], *, threads: int = 1) -> pa.Table:
+    """The whole result of `sql` as one table (for per-chunk use)."""
+    import duckdb
+
+    con = _connect(inputs, threads)
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    try:
+        try:
+            return con.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            first = (str(exc).splitlines() or [""])[0][:300]
+            raise SafeMessageError(f"transformation SQL failed: {first}") from None
+    finally:
+        con.close()

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from etl_express.stages.errors import SafeMessageError
+from etl_express.stages.transform import run_transform, stream_transform
+from etl_express.stages.transform_mode import transform_mode
+
+
+def test_types_survive_and_sql_sees_named_inputs() -> None:
+    table = pa.table(
+        {
+            "amount": pa.array([Decimal("1.25"), None], pa.decimal128(12, 2)),
+            "ts": pa.array(
+                [dt.datetime(2024, 1, 1, tzinfo=dt.UTC), None], pa.timestamp("us", "UTC")
+            ),
+            "name": ["Пётр", None],
+        }
+    )
+    out = run_transform("SELECT amount, ts, upper(name) AS name FROM input", {"input": table})
+    assert out.schema.field("amount").type == pa.decimal128(12, 2)
+    assert out.column("amount").to_pylist() == [Decimal("1.25"), None]
+    assert out.column("ts")[0].as_py() == dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    assert out.column("name").to_pylist() == ["ПЁТР", None]
+
+
+def test_polars_input_and_streaming_batches() -> None:
+    frame = pl.DataFrame({"n": list(range(10))})
+    batches = list(
+        stream_transform("SELECT n FROM input WHERE n % 2 = 0", {"input": frame}, batch_rows=2)
+    )
+    assert sum(b.num_rows for b in batches) == 5
+
+
+def test_files_and_settings_are_out_of_reach(tmp_path: object) -> None:
+    with pytest.raises(SafeMessageError, match="transformation SQL failed"):
+        run_transform("SELECT * FROM read_csv('/etc/hostname')", {"input": pa.table({"a": [1]})})
+    with pytest.raises(SafeMessageError):
+        run_transform("SET enable_external_access = true", {"input": pa.table({"a": [1]})})
+
+
+def test_sql_errors_name_the_problem() -> None:
+    with pytest.raises(SafeMessageError, match="nope"):
+        run_transform("SELECT nope FROM input", {"input": pa.table({"a": [1]})})
+
+
+def test_empty_input() -> None:
+    empty = pa.table({"a": pa.array([], pa.int64())})
+    assert run_transform("SELECT a * 2 AS b FROM input", {"input": empty}).num_rows == 0
+
+
+@pytest.mark.parametrize(
+    ("sql", "mode"),
+    [
+        ("SELECT a, upper(b) AS b FROM input WHERE a > 1", "per_chunk"),
+        ("SELECT count(*) FROM input", "whole"),
+        ("SELECT * FROM input ORDER BY a", "whole"),
+        ("SELECT DISTINCT a FROM input", "whole"),
+        ("SELECT a, row_number() OVER () FROM input", "whole"),
+        ("SELECT * FROM input JOIN other USING (a)", "whole"),
+    ],
+)
+def test_transform_mode(sql: str, mode: str) -> None:
+    assert transform_mode(sql) == mode
