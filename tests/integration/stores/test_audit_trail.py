@@ -154,3 +154,18 @@ def test_search_time_window_and_paging(sample_events: sa.Engine) -> None:
     assert len(first) == 2 and len(second) == 2
     assert not {x["id"] for x in first} & {x["id"] for x in second}
     assert first[0]["id"] > first[1]["id"] > second[0]["id"]  # newest first
+
+
+def test_text_search_finds_old_matches_beyond_the_recent_window(
+    etlx_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit, "RECENT_WINDOW", 3)
+    with etlx_engine.begin() as conn:
+        audit.record_event(conn, actor="old", action="task.rare", object_type="t", object_id="1")
+        for i in range(10):
+            audit.record_event(conn, actor="new", action="task.save", object_type="t", object_id=i)
+    with etlx_engine.connect() as conn:
+        assert [e["action"] for e in audit.search_events(conn, q="rare")] == ["task.rare"]
+        saves = audit.search_events(conn, q="save", limit=4, offset=2)  # window holds 3 only
+        assert [e["object_id"] for e in saves] == ["7", "6", "5", "4"]
+        assert len(audit.search_events(conn, q="task", limit=2)) == 2  # page filled in window
