@@ -7,7 +7,9 @@ OpenAPI: ``/etl-express/api/v1/openapi.json``, Swagger UI at ``/etl-express/api/
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from etl_express import __version__
 from etl_express.api import problems
@@ -40,8 +42,9 @@ def create_app(*, engine_factory: EngineFactory | None = None) -> FastAPI:
         title="ETL-Express",
         version=__version__,
         description=DESCRIPTION,
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # Served by routes below, behind authentication like everything but the health check.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
     )
     app.state.engine_holder = EngineHolder(engine_factory)
@@ -52,4 +55,22 @@ def create_app(*, engine_factory: EngineFactory | None = None) -> FastAPI:
     for router in _protected_routers():
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
     app.include_router(bundle.router, prefix="/ui", dependencies=authenticated)
+    app.include_router(_docs_router(app), prefix=API_PREFIX, dependencies=authenticated)
     return app
+
+
+def _docs_router(app: FastAPI) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/openapi.json")
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @router.get("/docs")
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{API_PREFIX}/openapi.json", title="ETL-Express API"
+        )
+
+    return router

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from importlib.resources import files
 
 from fastapi import APIRouter, Response
@@ -12,7 +11,6 @@ router = APIRouter(tags=["ui"])
 BUNDLE_NAME = "etl-express.js"
 
 
-@lru_cache(maxsize=1)
 def bundle_source() -> bytes:
     return files("etl_express.ui").joinpath("static", BUNDLE_NAME).read_bytes()
 

@@ -7,6 +7,7 @@ errors point into the body, so a problem in the spec has a path under ``$.spec``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -19,6 +20,7 @@ from etl_express.api.deps import EngineDep
 from etl_express.errors import Conflict, FieldError, NotFound, ValidationFailed
 from etl_express.registry import scripts as registry
 from etl_express.spec import ScriptKind, dump_spec
+from etl_express.spec.common import SCRIPT_NAME_PATTERN
 from etl_express.stores.records import ScriptRecord, ScriptVersionRecord
 
 router = APIRouter(prefix="/scripts", tags=["scripts"])
@@ -70,14 +72,32 @@ def _spec_path(path: str) -> str:
     return "$.spec" + path[1:]
 
 
-def in_body(call: Callable[[], T]) -> T:
-    """Run a registry call; field errors about the spec are re-rooted at ``$.spec``."""
+def in_body(call: Callable[[], T], extra: list[FieldError] | None = None) -> T:
+    """Run a registry call; field errors about the spec are re-rooted at ``$.spec``.
+
+    `extra` errors (found by the API itself) are reported together with the call's own, so a
+    form shows every problem at once.
+    """
+    errors = list(extra or [])
     try:
-        return call()
+        result = call()
     except ValidationFailed as exc:
-        raise ValidationFailed(
-            [FieldError(_spec_path(e.path), e.message) for e in exc.errors]
-        ) from None
+        errors += [FieldError(_spec_path(e.path), e.message) for e in exc.errors]
+    if errors:
+        raise ValidationFailed(errors)
+    return result
+
+
+def _name_errors(name: str) -> list[FieldError]:
+    if re.match(SCRIPT_NAME_PATTERN, name):
+        return []
+    return [
+        FieldError(
+            "$.name",
+            "a script name uses letters, digits, '_', '.', '-' (at most 200), "
+            "starting with a letter or digit",
+        )
+    ]
 
 
 @router.get("", response_model=list[ScriptRecord], summary="List and search scripts")
@@ -113,6 +133,15 @@ def create_script(body: ScriptCreate, engine: EngineDep, user: CurrentUser) -> S
     else:
         raise Conflict(
             f"script {body.name!r} exists; save a new version with PUT /scripts/{{name}}"
+        )
+    name_errors = _name_errors(body.name)
+    if name_errors:
+        # Validate the spec too, so the form shows its errors along with the name's.
+        in_body(
+            lambda: registry.validate_script(
+                engine, kind=body.kind, spec=body.spec, ctx=AirflowContext(user)
+            ),
+            name_errors,
         )
     return in_body(
         lambda: registry.save_script(

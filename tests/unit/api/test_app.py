@@ -25,7 +25,18 @@ def test_health_is_anonymous_and_opens_no_database(client: TestClient) -> None:
     assert response.json()["status"] == "ok"
 
 
-@pytest.mark.parametrize("path", ["/api/v1/overview", "/api/v1/audit", "/ui/etl-express.js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/overview",
+        "/api/v1/audit",
+        "/api/v1/scripts",
+        "/api/v1/tasks",
+        "/api/v1/openapi.json",
+        "/api/v1/docs",
+        "/ui/etl-express.js",
+    ],
+)
 def test_every_other_route_needs_a_user(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 401
@@ -56,11 +67,41 @@ def test_the_ui_cookie_authenticates_too(
         client.cookies.clear()
 
 
-def test_openapi_is_under_api_v1_and_declares_bearer_auth(client: TestClient) -> None:
-    spec = client.get("/api/v1/openapi.json").json()
+def test_openapi_is_under_api_v1_and_declares_bearer_auth(
+    client: TestClient, viewer_headers: dict[str, str]
+) -> None:
+    spec = client.get("/api/v1/openapi.json", headers=viewer_headers).json()
     assert spec["info"]["title"] == "ETL-Express"
     assert "/api/v1/overview" in spec["paths"]
     schemes = spec["components"]["securitySchemes"]
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
     health = spec["paths"]["/api/v1/health"]["get"]
     assert "security" not in health
+
+
+def test_openapi_documents_the_routes_of_both_issues(
+    client: TestClient, viewer_headers: dict[str, str]
+) -> None:
+    paths = client.get("/api/v1/openapi.json", headers=viewer_headers).json()["paths"]
+    for path, method in [
+        ("/api/v1/scripts", "post"),
+        ("/api/v1/scripts/validate", "post"),
+        ("/api/v1/scripts/{name}", "put"),
+        ("/api/v1/scripts/{name}/versions", "get"),
+        ("/api/v1/scripts/{name}/diff", "get"),
+        ("/api/v1/tasks", "post"),
+        ("/api/v1/tasks/validate", "post"),
+        ("/api/v1/tasks/{slug}", "delete"),
+        ("/api/v1/tasks/{slug}/trigger", "post"),
+        ("/api/v1/tasks/{slug}/pause", "post"),
+        ("/api/v1/tasks/{slug}/unpause", "post"),
+        ("/api/v1/tasks/{slug}/runs", "get"),
+    ]:
+        assert method in paths[path], (path, method)
+
+
+def test_swagger_ui_points_at_the_mounted_openapi(
+    client: TestClient, viewer_headers: dict[str, str]
+) -> None:
+    html = client.get("/api/v1/docs", headers=viewer_headers).text
+    assert "/api/v1/openapi.json" in html
