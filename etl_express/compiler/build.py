@@ -1,0 +1,102 @@
+"""One task bundle → one Airflow DAG `etlx__<slug>` (Task SDK), validated, not registered.
+
+Stage tasks: extract → field_rules (mapped over chunks) → transform → anonymize (mapped) →
+load_outbox. Their bodies are thin: they call `stage_calls`, which imports the engine lazily.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Final
+
+from airflow.sdk import DAG, Param, get_current_context, task
+
+from etl_express.compiler import stage_calls
+from etl_express.compiler.bundle import encode
+from etl_express.compiler.doc import doc_md
+
+DAG_PREFIX: Final = "etlx__"
+SLUG_RE: Final = re.compile(r"^[a-z0-9_]{1,60}$")
+# Runs never backfill: the first scheduled run is the next one after the DAG appears.
+START_DATE: Final = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+DEFAULT_ARGS: Final[dict[str, Any]] = {
+    "retries": 2,
+    "retry_delay": dt.timedelta(seconds=30),
+}
+
+
+class CompileError(ValueError):
+    """A task cannot become a DAG; the message is shown on the task in ETL-Express."""
+
+
+def dag_id_for(slug: str) -> str:
+    if not SLUG_RE.match(slug):
+        raise CompileError(f"slug {slug!r} is not a valid DAG id part ([a-z0-9_], 1-60)")
+    return DAG_PREFIX + slug
+
+
+def _extract(token: str) -> Any:
+    return stage_calls.call("extract", token, stage_calls.run_info(get_current_context()))
+
+
+def _field_rules(token: str, chunk: dict[str, Any]) -> Any:
+    run = stage_calls.run_info(get_current_context())
+    return stage_calls.call("field_rules", token, run, chunk)
+
+
+def _transform(token: str, chunks: Any) -> Any:
+    run = stage_calls.run_info(get_current_context())
+    return stage_calls.call("transform", token, run, list(chunks))
+
+
+def _anonymize(token: str, chunk: dict[str, Any]) -> Any:
+    run = stage_calls.run_info(get_current_context())
+    return stage_calls.call("anonymize", token, run, chunk)
+
+
+def _load_outbox(token: str, chunks: Any) -> Any:
+    run = stage_calls.run_info(get_current_context())
+    return stage_calls.call("load_outbox", token, run, list(chunks))
+
+
+def _params(bundle: dict[str, Any]) -> dict[str, Param]:
+    return {
+        name: Param(value, description="Task parameter (ETL-Express task spec)")
+        for name, value in bundle["task"]["params"].items()
+    }
+
+
+def _tags(bundle: dict[str, Any]) -> list[str]:
+    task_info = bundle["task"]
+    tags = ["etl-express", f"owner:{task_info['owner']}"[:100], *task_info["tags"]]
+    return list(dict.fromkeys(tags))
+
+
+def compile_task(bundle: dict[str, Any]) -> DAG:
+    """Build and validate the DAG of one task; raises on any problem (caller isolates it)."""
+    info = bundle["task"]
+    token = encode(bundle)
+    with DAG(
+        dag_id=dag_id_for(info["slug"]),
+        description=(info["description"] or info["name"])[:200],
+        schedule=info["schedule"],
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=_tags(bundle),
+        doc_md=doc_md(bundle),
+        params=_params(bundle),
+        default_args={**DEFAULT_ARGS, "owner": info["owner"]},
+        is_paused_upon_creation=info["state"] != "active",
+        auto_register=False,
+    ) as dag:
+        chunks = task(task_id="extract")(_extract)(token)
+        cleaned = (
+            task(task_id="field_rules")(_field_rules).partial(token=token).expand(chunk=chunks)
+        )
+        shaped = task(task_id="transform")(_transform)(token, cleaned)
+        hidden = task(task_id="anonymize")(_anonymize).partial(token=token).expand(chunk=shaped)
+        task(task_id="load_outbox")(_load_outbox)(token, hidden)
+    dag.validate()
+    return dag
