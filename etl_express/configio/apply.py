@@ -16,6 +16,7 @@ from etl_express.errors import FieldError, NotFound, ValidationFailed
 from etl_express.registry import scripts as script_service
 from etl_express.registry import tasks as task_service
 from etl_express.spec import ValidationContext
+from etl_express.stores.audit import Actor
 from etl_express.stores.records import ScriptRecord, TaskRecord
 
 
@@ -108,7 +109,7 @@ def plan(
 def apply(
     engine: sa.Engine,
     documents: list[Document],
-    actor: str,
+    actor: str | Actor,
     ctx: ValidationContext | None = None,
 ) -> list[Step]:
     steps: list[Step] = []
@@ -132,7 +133,7 @@ def apply(
 
 
 def _apply_task(
-    engine: sa.Engine, doc: TaskDocument, actor: str, ctx: ValidationContext | None
+    engine: sa.Engine, doc: TaskDocument, actor: str | Actor, ctx: ValidationContext | None
 ) -> Step:
     name = _task_name(doc)
     before = {task.name: task.revision for task in _all_tasks(engine)}

@@ -25,7 +25,7 @@ from etl_express.runtime.databases import (
     stop_embedded,
 )
 from etl_express.runtime.health import free_port, port_free, wait_healthy
-from etl_express.runtime.paths import StateDir
+from etl_express.runtime.paths import INCLUDE_DIR, StateDir
 from etl_express.runtime.secrets import (
     InstanceSecrets,
     load_or_create,
@@ -134,6 +134,20 @@ def _load_demo(url: str) -> None:
     load_demo(url)
 
 
+def _apply_demo_task(url: str) -> None:
+    from etl_express.configio.apply import apply
+    from etl_express.configio.documents import load_documents
+    from etl_express.stores.audit import Actor
+    from etl_express.stores.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        documents = load_documents([INCLUDE_DIR / "scripts" / "demo"])
+        apply(engine, documents, Actor("make-up", "system"))
+    finally:
+        engine.dispose()
+
+
 def connections_env(urls: DatabaseUrls, secrets: InstanceSecrets) -> dict[str, str]:
     """Connections the demo and the anonymizer use, given to every component as env vars."""
     import json
@@ -231,6 +245,7 @@ def bring_up(settings: Settings, state: StateDir, rollback: Rollback) -> Instanc
     )
     _step("ETL-Express database", lambda: _migrate_etlx(urls.etlx_sqlalchemy))
     _step("demo source database", lambda: _load_demo(urls.demo))
+    _step("demo scripts and task", lambda: _apply_demo_task(urls.etlx_sqlalchemy))
     _step("Airflow components", lambda: _start_components(state, env, rollback))
     _step(
         "waiting until healthy",
