@@ -1,5 +1,8 @@
 """ETL tasks: validated with etl_express.spec, script versions pinned at save, audited.
 
+The DAG processor imports this module on every parse (load_active_bundles, set_dag_error), so
+the spec package is imported only inside the functions that validate.
+
 A save either writes the task, its pins and one audit event together, or nothing at all.
 Tasks are found by slug (the DAG id is ``etlx__<slug>``); a task keeps its slug when renamed.
 """
@@ -8,18 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import attrgetter
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
 
 from etl_express.errors import Conflict, FieldError, NotFound, ValidationFailed
 from etl_express.registry.actors import as_actor
-from etl_express.registry.context import RegistryContext
-from etl_express.spec import TaskSpec, ValidationContext, dump_spec, parse_task
 from etl_express.stores import tasks as store
 from etl_express.stores.audit import SYSTEM, Actor, AuditedTx, audited
 from etl_express.stores.records import TaskRecord
 from etl_express.stores.schema import TASK_STATES
+
+if TYPE_CHECKING:
+    from etl_express.spec import TaskSpec, ValidationContext
 
 SETTABLE_STATES: Final = ("active", "paused")
 # States that have a DAG in Airflow; draft tasks have none.
@@ -30,6 +34,9 @@ def validate_task(
     engine: sa.Engine, payload: dict[str, Any], ctx: ValidationContext | None = None
 ) -> TaskSpec:
     """Validate against the registry without saving; raises ValidationFailed."""
+    from etl_express.registry.context import RegistryContext
+    from etl_express.spec import parse_task
+
     with engine.connect() as conn:
         return parse_task(payload, RegistryContext(conn, ctx))
 
@@ -39,6 +46,9 @@ def _resolve_pins(tx: AuditedTx, spec: TaskSpec) -> tuple[list[store.Pin], dict[
 
     Returns the pins and the spec to store, with each resolved version written in.
     """
+    from etl_express.registry.context import RegistryContext
+    from etl_express.spec import dump_spec
+
     ctx = RegistryContext(tx.conn)
     stored = dump_spec(spec)
     pins: list[store.Pin] = []

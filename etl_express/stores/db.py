@@ -1,22 +1,24 @@
 """Connecting to the ETL-Express database and migrating it.
 
+Alembic is imported only by the functions that migrate: `make_engine` runs in every DAG parse.
+
 Alembic runs programmatically with a Config built here (the equivalent of an ``alembic.ini``),
 so `etlx db upgrade` works from any directory and inside an installed wheel.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
 from etl_express.errors import ConfigError
 from etl_express.settings import get_settings
 from etl_express.stores.schema import VERSION_TABLE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_LOCATION: Final = "etl_express.stores:migrations"
 URL_SETTING: Final = "ETLX_DATABASE_URL"
@@ -71,6 +73,8 @@ def make_engine(url: str | None = None, **kwargs: object) -> sa.Engine:
 
 def alembic_config(url: str | None = None) -> Config:
     """What ``alembic.ini`` would hold, built in code so the CWD does not matter."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS_LOCATION)
     config.set_main_option("version_table", VERSION_TABLE)
@@ -94,6 +98,8 @@ def _check_reachable(engine: sa.Engine) -> None:
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Migrate our database to `revision` (default: the newest). Safe to run repeatedly."""
+    from alembic import command
+
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     _check_reachable(engine)
     config = alembic_config()
@@ -105,6 +111,8 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:
     """Undo migrations down to `revision` (default: an empty database)."""
+    from alembic import command
+
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     _check_reachable(engine)
     config = alembic_config()
@@ -116,6 +124,8 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
 
 def current_revision(url: str | None = None) -> str | None:
     """The revision our database is at, or None when it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     _check_reachable(engine)
     with engine.connect() as conn:
