@@ -22,7 +22,10 @@ _SURNAME = (
 _EN_WORD = r"[A-Z][a-z]+(?:[\-'][A-Z][a-z]+)?"
 _NOT_NAMES = (
     r"(?!(?:Customer|Client|Team|Support|Sir|Madam|All|Colleagues|Friends|Partner|Partners|"
-    r"Manager|Doctor|Patient|Everyone|There|Клиент|Коллеги|Друзья|Партнер|Партнёр|Все)\b)"
+    r"Manager|Doctor|Patient|Everyone|There|Us|Me|Them|Today|Tomorrow|Monday|Tuesday|"
+    r"Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
+    r"August|September|October|November|December|Клиент|Коллеги|Друзья|Партнер|Партнёр|"
+    r"Все)\b)"
 )
 
 PERSON = PatternRule(
@@ -67,6 +70,14 @@ PERSON = PatternRule(
             0.6,
             group=1,
         ),
+        Shape(
+            re.compile(
+                r"(?i:\b(?:reach|call|ask for|contact|text|email|message|ping))\s+"
+                rf"{_NOT_NAMES}([A-Z][a-z]+)(?=\s+(?:on|at|via|by)\b|[.,;!])"
+            ),
+            0.55,
+            group=1,
+        ),
         # Latin transliterations of Russian names keep the Russian surname endings.
         Shape(
             re.compile(
@@ -101,12 +112,12 @@ _RU_STREET = (
     r"|(?:улица|переулок|проспект|бульвар|набережная|аллея|шоссе|площадь|проезд|тупик|"
     r"микрорайон|линия|тракт)\s)"
 )
-_RU_STREET_NAME = r"(?:\d+-?[а-я]{0,2}\s)?[А-ЯЁ][\w\-]*(?:\s[А-ЯЁ][\w\-]*){0,2}"
+_RU_STREET_NAME = r"(?:\d+-?[а-я]{0,2}\s)?[А-ЯЁ][\w\-]*(?:\s[А-ЯЁ][\w\-]*){0,2}(?:\s\d+(?=,))?"
 _RU_HOUSE = (
     r"(?:д\.\s?|дом\s)?\d+[а-яА-Я]?(?:/\d+[а-я]?)?(?:,?\s(?:корп|к|стр)\.\s?\d+[а-я]?)?"
     r"(?:,?\s(?:кв|оф)\.\s?\d+|-\d+)?"
 )
-_RU_CITY = r"(?:г\.\s?)?[А-ЯЁ][а-яё\-]+(?:\s[А-ЯЁ][а-яё\-]+)?"
+_RU_CITY = r"(?:(?:г|с|п|пос|пгт|рп|дер|ст-ца)\.\s?)?[А-ЯЁ][а-яё\-]+(?:\s[А-ЯЁ][а-яё\-]+)?"
 _RU_ADDRESS = (
     rf"(?<![\w.])(?:\d{{6}},\s?)?(?:{_RU_CITY},\s?)?{_RU_STREET}{_RU_STREET_NAME},\s?"
     rf"{_RU_HOUSE}(?:,\s?г\.\s?[А-ЯЁ][а-яё\-]+(?:\s[А-ЯЁ][а-яё\-]+)?)?(?:,\s?\d{{6}})?(?![\w])"
@@ -131,7 +142,7 @@ _EN_SUFFIX = (
     r"Via|Viaduct|View|Views|Village|Villages|Ville|Vista|Walk|Walks|Wall|Way|Ways|Well|"
     r"Wells|Wharf|Yard|Yards)\.?"
 )
-_EN_UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Room|#)\s?[\w\-]+"
+_EN_UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Studio|Room|#)\s?[\w\-]+"
 _EN_CITY = r"[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2}"
 _US_STATE_ZIP = r"[A-Z]{2}\s\d{5}(?:-\d{4})?"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
@@ -141,13 +152,23 @@ _EN_ADDRESS = (
     rf"(?:,\s{_EN_CITY}(?:,?\s(?:{_US_STATE_ZIP}|{_UK_POSTCODE}))?|,\s{_UK_POSTCODE})?(?![\w])"
 )
 
+# "Flat 3, Jackson Green, Lesleyhaven, L3D 1GN": a unit, a street without a house number.
+_EN_UNIT_ADDRESS = (
+    rf"(?<![\w])(?:Flat|Studio|Apartment|Apt\.?|Suite|Unit)\s[\w\-]+,\s(?:[A-Z][a-z]+\s){{1,3}}"
+    rf"{_EN_SUFFIX}(?![\w])(?:,\s{_EN_CITY})?(?:,?\s(?:{_US_STATE_ZIP}|{_UK_POSTCODE}))?(?![\w])"
+)
+
 ADDRESS = PatternRule(
     entity=E.LOCATION,
     name="address_shapes",
     normalize=str,
     # A street type or suffix plus a house number is stronger evidence than a NER guess
     # about one of its words ("ул. Свердлова" is not a person).
-    shapes=(Shape(re.compile(_RU_ADDRESS), 0.9), Shape(re.compile(_EN_ADDRESS), 0.9)),
+    shapes=(
+        Shape(re.compile(_RU_ADDRESS), 0.9),
+        Shape(re.compile(_EN_ADDRESS), 0.9),
+        Shape(re.compile(_EN_UNIT_ADDRESS), 0.9),
+    ),
 )
 
 RULES: tuple[PatternRule, ...] = (PERSON, ADDRESS)
