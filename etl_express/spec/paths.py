@@ -69,6 +69,10 @@ def _is_inserted(key: str, node: Any, is_last: bool) -> bool:
 
 # Sentences for `pattern=` constraints, registered by the modules that define the patterns.
 PATTERN_HINTS: dict[str, str] = {}
+LOWER_IDENT_HINT = (
+    "must be a lowercase identifier: a-z, 0-9 and '_', not starting with a digit, "
+    "at most 63 characters"
+)
 
 
 def hinted(pattern: str, hint: str) -> str:
@@ -139,7 +143,8 @@ def field_errors(exc: ValidationError, payload: Any, base: str = "$") -> list[Fi
         path = json_path(loc, payload, base)
         message = message_for(error)
         sep = ": " if message[:1].isupper() else " "
-        out.append(FieldError(path, f"{_label(path)}{sep}{message}"))
+        label = "name" if "[key]" in loc else _label(path)
+        out.append(FieldError(path, f"{label}{sep}{message}"))
     return dedupe(out)
 
 

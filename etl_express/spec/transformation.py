@@ -10,12 +10,10 @@ from pydantic import Field, StringConstraints
 from etl_express.errors import FieldError
 from etl_express.spec.common import ColumnSchema, ScriptName, ShortText, StrictModel
 from etl_express.spec.context import ValidationContext
-from etl_express.spec.paths import hinted
+from etl_express.spec.paths import LOWER_IDENT_HINT, hinted
 from etl_express.spec.sqlcheck import SqlProblem, parse_select, table_names
 
-INPUT_NAME_PATTERN: Final = hinted(
-    r"^[a-z_][a-z0-9_]{0,62}$", "must be a lowercase table name: a-z, 0-9, '_' (not first)"
-)
+INPUT_NAME_PATTERN: Final = hinted(r"^[a-z_][a-z0-9_]{0,62}$", LOWER_IDENT_HINT)
 InputName = Annotated[str, StringConstraints(pattern=INPUT_NAME_PATTERN)]
 
 

@@ -9,15 +9,11 @@ from pydantic import Field, StringConstraints, ValidationError
 from etl_express.errors import FieldError
 from etl_express.spec.common import ConnId, ShortText, StrictModel
 from etl_express.spec.context import ValidationContext
-from etl_express.spec.paths import field_errors, hinted
+from etl_express.spec.paths import LOWER_IDENT_HINT, field_errors, hinted
 
 Ident = Annotated[
     str,
-    StringConstraints(
-        pattern=hinted(
-            r"^[a-z_][a-z0-9_]{0,62}$", "must be a lowercase SQL identifier (a-z, 0-9, _)"
-        )
-    ),
+    StringConstraints(pattern=hinted(r"^[a-z_][a-z0-9_]{0,62}$", LOWER_IDENT_HINT)),
 ]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 

@@ -26,6 +26,19 @@ CUSTOMERS = [
     ColumnSchema(name="comment", type="string"),
     ColumnSchema(name="created_at", type="timestamp[us, tz=UTC]"),
 ]
+# Valid scripts naming columns the demo source does not have (task cross-check cases).
+GHOSTS: list[tuple[ScriptKind, str, dict[str, Any]]] = [
+    (
+        ScriptKind.field_rules,
+        "rules_with_ghost",
+        {"fields": {"ghost_column": {"steps": [{"op": "trim"}]}}},
+    ),
+    (
+        ScriptKind.anonymization,
+        "anon_with_ghost",
+        {"columns": {"passport_no": {"operator": "redact"}}},
+    ),
+]
 CONNECTIONS = {"etlx_demo", "s3_default", "mlflow_default", "pg_out"}
 
 
@@ -54,4 +67,6 @@ def make_world(*, is_admin: bool = False) -> StaticContext:
         spec = parse_script(kind, doc["spec"], ctx)
         schema = getattr(spec, "output_schema", None)
         ctx.scripts[(doc["name"], 1)] = (kind, doc["spec"], schema)
+    for kind, name, payload in GHOSTS:
+        ctx.scripts[(name, 1)] = (kind, payload, None)
     return ctx
