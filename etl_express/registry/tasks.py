@@ -197,17 +197,19 @@ def save_task(
 
 
 def _write(tx: AuditedTx, write: Any, spec: TaskSpec) -> TaskRecord:
-    """Run the write; a unique-index race with another save becomes the same field error."""
+    """Run the write; losing a unique-index race to another save becomes the same field error
+    as if that save had committed first."""
     try:
         with tx.conn.begin_nested():
             record: TaskRecord = write()
     except sa.exc.IntegrityError as exc:
         text = str(exc.orig)
-        if "uq_etl_tasks_name_live" in text:
+        if "uq_etl_tasks_name_live" not in text and "uq_etl_tasks_slug_live" not in text:
+            raise
+        # Whichever index PostgreSQL checked first, a same-name race is about the name.
+        if "uq_etl_tasks_name_live" in text or store.get_task(tx.conn, name=spec.name):
             raise _name_taken(spec.name) from None
-        if "uq_etl_tasks_slug_live" in text:
-            raise _slug_taken(spec.slug or "") from None
-        raise
+        raise _slug_taken(spec.slug or "") from None
     return record
 
 

@@ -155,3 +155,40 @@ def test_list_search_archive_and_not_found(etlx_engine: sa.Engine) -> None:
         scripts.get_script(etlx_engine, "nope")
     with pytest.raises(NotFound):
         scripts.get_version(etlx_engine, "crm_rules", 9)
+
+
+def test_a_failure_mid_write_leaves_nothing(
+    etlx_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etl_express.stores import scripts as script_store
+    from etl_express.stores.schema import scripts as scripts_table
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(script_store, "_insert_version", broken)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        scripts.save_script(etlx_engine, kind="extraction", name="x", spec=EXTRACTION, actor="a")
+    with etlx_engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(scripts_table)).scalar() == 0
+    assert _count_versions(etlx_engine) == 0
+    assert _events(etlx_engine) == []
+
+
+def test_concurrent_saves_get_consecutive_versions(etlx_engine: sa.Engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    scripts.save_script(etlx_engine, kind="extraction", name="x", spec=EXTRACTION, actor="a")
+
+    def save(i: int) -> int:
+        spec = copy.deepcopy(EXTRACTION)
+        spec["chunk_size"] = 2000 + i
+        return scripts.save_script(
+            etlx_engine, kind="extraction", name="x", spec=spec, actor=f"user{i}"
+        ).version
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        versions = sorted(pool.map(save, range(6)))
+    assert versions == [2, 3, 4, 5, 6, 7]
+    assert scripts.get_script(etlx_engine, "x").latest_version == 7
+    assert len(_events(etlx_engine, action="script.save")) == 6

@@ -236,3 +236,19 @@ def test_list_and_search(saved_scripts: sa.Engine) -> None:
     assert names == ["Patients"]
     assert [t.name for t in tasks.list_tasks(saved_scripts, q="NIGHT")] == ["Orders nightly"]
     assert len(tasks.list_tasks(saved_scripts, state="active")) == 2
+
+
+def test_concurrent_creates_of_one_name_leave_one_task(saved_scripts: sa.Engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(actor: str) -> str:
+        try:
+            return tasks.save_task(saved_scripts, task_payload("Race"), actor).slug
+        except ValidationFailed as exc:
+            return exc.errors[0].path
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = sorted(pool.map(create, ["a", "b", "c", "d"]))
+    assert outcomes == ["$.name", "$.name", "$.name", "race"]
+    assert _count(saved_scripts, etl_tasks) == 1
+    assert len(_task_events(saved_scripts, action="task.create")) == 1
