@@ -148,7 +148,11 @@ def transition(
     unknown = set(fields) - UPDATABLE
     if unknown:
         raise TypeError(f"not batch fields: {sorted(unknown)}")
-    values = {k: to_jsonable(v) if k in _JSON_FIELDS else v for k, v in fields.items()}
+    values: dict[str, Any] = {
+        k: to_jsonable(v) if k in _JSON_FIELDS else v for k, v in fields.items()
+    }
+    if to_state == "ready_for_review" and batch.expires_at is None and "expires_at" not in fields:
+        values["expires_at"] = _retention_end()
     done = tx.conn.execute(
         sa.update(outbox_batches)
         .where(outbox_batches.c.id == batch.id, outbox_batches.c.state == batch.state)
@@ -163,10 +167,24 @@ def transition(
         "batch",
         batch.id,
         before={"state": batch.state},
-        after={"state": to_state, **{k: to_jsonable(v) for k, v in fields.items()}},
+        after={
+            "state": to_state,
+            **{k: to_jsonable(v) for k, v in fields.items()},
+            "expires_at": to_jsonable(updated.expires_at),
+        },
         details={"reason": reason} if reason else None,
     )
     return updated
+
+
+def _retention_end() -> sa.ScalarSelect[Any]:
+    """now() + the task's retention period: the review clock starts when a batch is complete."""
+    days = sa.func.make_interval(0, 0, 0, etl_tasks.c.retention_days)
+    return (
+        sa.select(sa.func.now() + days)
+        .where(etl_tasks.c.id == outbox_batches.c.task_id)
+        .scalar_subquery()
+    )
 
 
 def update_fields(tx: AuditedTx, batch: BatchRecord, **fields: Any) -> BatchRecord:

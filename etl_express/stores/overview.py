@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from etl_express.stores import audit, batches, runs
-from etl_express.stores.schema import BATCH_STATES, TASK_STATES, etl_tasks
+from etl_express.stores.schema import BATCH_STATES, SCRIPT_KINDS, TASK_STATES, etl_tasks, scripts
 
 
 def _task_counts(conn: sa.Connection) -> dict[str, int]:
@@ -20,6 +20,16 @@ def _task_counts(conn: sa.Connection) -> dict[str, int]:
     return {state: found.get(state, 0) for state in TASK_STATES}
 
 
+def _script_counts(conn: sa.Connection) -> dict[str, int]:
+    stmt = (
+        sa.select(scripts.c.kind, sa.func.count())
+        .where(scripts.c.archived.is_(False))
+        .group_by(scripts.c.kind)
+    )
+    found = {kind: int(n) for kind, n in conn.execute(stmt)}
+    return {kind: found.get(kind, 0) for kind in SCRIPT_KINDS}
+
+
 def _broken_tasks(conn: sa.Connection) -> list[dict[str, Any]]:
     stmt = (
         sa.select(etl_tasks.c.slug, etl_tasks.c.name, etl_tasks.c.dag_error)
@@ -30,8 +40,10 @@ def _broken_tasks(conn: sa.Connection) -> list[dict[str, Any]]:
 
 
 def get_overview(conn: sa.Connection, *, recent: int = 10) -> dict[str, Any]:
-    """Tasks by state, recent runs, outbox batches by state, recent audit events (JSON-ready)."""
+    """Tasks by state, scripts by kind, recent runs, outbox batches by state, recent audit
+    events; JSON-ready."""
     task_counts = _task_counts(conn)
+    script_counts = _script_counts(conn)
     found = batches.counts_by_state(conn)
     batch_counts = {state: found.get(state, 0) for state in BATCH_STATES}
     return {
@@ -40,6 +52,7 @@ def get_overview(conn: sa.Connection, *, recent: int = 10) -> dict[str, Any]:
             "by_state": task_counts,
             "with_dag_errors": _broken_tasks(conn),
         },
+        "scripts": {"total": sum(script_counts.values()), "by_kind": script_counts},
         "recent_runs": [run.model_dump(mode="json") for run in runs.list_runs(conn, limit=recent)],
         "batches": {
             "by_state": batch_counts,

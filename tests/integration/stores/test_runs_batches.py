@@ -163,6 +163,19 @@ def test_expiry(etlx_engine: sa.Engine, task_id: int) -> None:
     assert event["actor_kind"] == "system"
 
 
+def test_review_clock_starts_when_a_batch_is_ready(etlx_engine: sa.Engine, task_id: int) -> None:
+    with etlx_engine.begin() as conn:
+        conn.execute(sa.update(etl_tasks).values(retention_days=3))
+    batch_id = _new_batch(etlx_engine, task_id)
+    assert batches.get_batch(etlx_engine, batch_id).expires_at is None
+    ready = batches.transition(etlx_engine, batch_id, "ready_for_review")
+    assert ready.expires_at is not None
+    left = ready.expires_at - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=3) - dt.timedelta(minutes=5) < left <= dt.timedelta(days=3)
+    event = _events(etlx_engine, action="batch.ready")[0]
+    assert event["after"]["expires_at"] == ready.expires_at.isoformat()
+
+
 def test_overview(etlx_engine: sa.Engine, task_id: int) -> None:
     runs.start_run(etlx_engine, task_id=task_id, dag_id="etlx__orders", dag_run_id="r1")
     for _ in range(2):
@@ -171,6 +184,12 @@ def test_overview(etlx_engine: sa.Engine, task_id: int) -> None:
         overview = get_overview(conn)
     assert overview["tasks"]["by_state"] == {"draft": 0, "active": 1, "paused": 0}
     assert overview["tasks"]["total"] == 1
+    assert overview["scripts"] == {
+        "total": 0,
+        "by_kind": dict.fromkeys(
+            ("extraction", "field_rules", "transformation", "anonymization", "upload"), 0
+        ),
+    }
     assert overview["batches"]["awaiting_review"] == 2
     assert overview["batches"]["by_state"]["processing"] == 0
     assert [r["dag_run_id"] for r in overview["recent_runs"]] == ["r1"]
