@@ -18,7 +18,12 @@ import polars as pl
 from etl_express.anonymize.encryption import encrypt_series
 from etl_express.anonymize.gate import LeakIndex, build_leak_index
 from etl_express.anonymize.keys import KeyRing
-from etl_express.anonymize.operators import column_outputs, fake_expr
+from etl_express.anonymize.operators import (
+    ColumnOutputs,
+    column_outputs,
+    fake_outputs,
+    run_outputs,
+)
 from etl_express.anonymize.rules import AnonymizationRules, FakeRule
 from etl_express.anonymize.text import Detector, TextOutcome, anonymize_text, default_detector
 from etl_express.errors import FieldError, ValidationFailed
@@ -80,34 +85,34 @@ def _reroll_fakes(
 ) -> pl.DataFrame:
     """Re-derive fakes that happen to equal an original value of the column (small pools)."""
     originals = df[column].cast(pl.String).drop_nulls().unique().implode()
-    text = pl.col("__src")
     work = pl.DataFrame({"__src": df[column].cast(pl.String), "__fake": out[column]})
     for round_ in range(1, FAKE_REROLLS + 1):
-        clash = pl.col("__fake").is_in(originals).fill_null(False)
-        if not work.select(clash.any()).item():
+        clash = work["__fake"].is_in(originals).fill_null(False)
+        if not clash.any():
             break
-        work = work.with_columns(
-            __fake=pl.when(clash).then(fake_expr(text, rule, keys, round_)).otherwise("__fake")
-        )
+        again = run_outputs(
+            work.filter(clash),
+            [fake_outputs(pl.col("__src"), rule, keys, name="__fake", round_=round_)],
+        )["__fake"]
+        work = work.with_columns(work["__fake"].scatter(clash.arg_true(), again))
     return out.with_columns(work["__fake"].alias(column))
 
 
 def _apply_columns(
     df: pl.DataFrame, rules: AnonymizationRules, keys: KeyRing
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
-    exprs: list[pl.Expr] = []
+    outputs: list[ColumnOutputs] = []
     encrypted: list[str] = []
     for column in df.columns:
         rule = rules.columns.get(column)
         if rule is None:
             if rules.unlisted_columns == "keep" or column in rules.text_columns:
-                exprs.append(pl.col(column))
+                outputs.append(ColumnOutputs([pl.col(column)]))
             continue
-        outputs = column_outputs(column, rule, df.schema[column], keys)
-        exprs.extend(outputs.exprs)
-        if outputs.encrypt:
+        outputs.append(column_outputs(column, rule, df.schema[column], keys))
+        if outputs[-1].encrypt:
             encrypted.append(column)
-    out = df.select(exprs) if exprs else pl.DataFrame()
+    out = run_outputs(df, outputs)
     for column in encrypted:
         out = out.with_columns(encrypt_series(out[column], keys))
     stats: dict[str, Any] = {}

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import polars as pl
 
-from etl_express.anonymize.hashing import hex_word
 from etl_express.anonymize.pools import address_pools, latin_names, name_pools
 from etl_express.anonymize.rules import FakeKind
 
@@ -170,7 +169,9 @@ _BUILDERS: dict[FakeKind, Callable[[list[pl.Expr], str], pl.Expr]] = {
 }
 
 
-def fake_from_digest(digest: pl.Expr, kind: FakeKind, locale: str) -> pl.Expr:
-    """Fake of `kind` from a hex HMAC digest expression (null digest → null fake)."""
-    words = [hex_word(digest, i) for i in range(4)]
+def fake_from_words(digest: pl.Expr, words: list[pl.Expr], kind: FakeKind, locale: str) -> pl.Expr:
+    """Fake of `kind` from the four 60-bit words of a digest (null digest → null fake).
+
+    `words` should be materialized columns: builders read each word many times.
+    """
     return pl.when(digest.is_not_null()).then(_BUILDERS[kind](words, locale))

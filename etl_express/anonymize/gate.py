@@ -94,15 +94,25 @@ def _forms(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return norm, digits
 
 
+def _hashed_forms(values: pl.Series, keys: KeyRing) -> pl.DataFrame:
+    """Distinct values with the keyed hash of each form ("ht", "hd"); staged so each form
+    and each HMAC is computed once per distinct value."""
+    subkey = keys.subkey(LEAK_PURPOSE)
+    counts = values.cast(pl.String).drop_nulls().rename("v").value_counts(name="n")
+    norm, digits = _forms(pl.col("v"))
+    return (
+        counts.lazy()
+        .with_columns(ft=norm, fd=digits)
+        .with_columns(ht=hmac_hex(pl.col("ft"), subkey), hd=hmac_hex(pl.col("fd"), subkey))
+        .select("n", "ht", "hd")
+        .collect()
+    )
+
+
 def hash_values(values: pl.Series, keys: KeyRing) -> pl.Series:
     """Keyed hashes of both normalized forms of every non-null value (unique)."""
-    subkey = keys.subkey(LEAK_PURPOSE)
-    frame = pl.DataFrame({"v": values.cast(pl.String)})
-    norm, digits = _forms(pl.col("v"))
-    hashed = frame.select(
-        pl.concat_list(hmac_hex(norm, subkey), hmac_hex(digits, subkey)).alias("h")
-    )
-    return hashed["h"].explode().drop_nulls().unique().rename("h")
+    forms = _hashed_forms(values, keys)
+    return pl.concat([forms["ht"], forms["hd"]]).drop_nulls().unique().rename("h")
 
 
 def build_leak_index(
@@ -134,15 +144,11 @@ def surviving_values(frame: pl.DataFrame, index: LeakIndex, keys: KeyRing) -> li
 
 
 def _cell_hits(values: pl.Series, index: LeakIndex, keys: KeyRing) -> int:
-    """Cells whose text or digits form hashes into the index (hashed once per distinct value)."""
-    subkey = keys.subkey(LEAK_PURPOSE)
-    counts = values.cast(pl.String).drop_nulls().rename("v").value_counts(name="n")
-    norm, digits = _forms(pl.col("v"))
+    """Cells whose text or digits form hashes into the index."""
+    forms = _hashed_forms(values, keys)
     known = index.hashes.implode()
-    hit = hmac_hex(norm, subkey).is_in(known).fill_null(False) | hmac_hex(digits, subkey).is_in(
-        known
-    ).fill_null(False)
-    return int(counts.filter(hit)["n"].sum())
+    hit = pl.col("ht").is_in(known).fill_null(False) | pl.col("hd").is_in(known).fill_null(False)
+    return int(forms.filter(hit)["n"].sum())
 
 
 def remaining_entities(

@@ -21,12 +21,14 @@ def hex_word(hex_expr: pl.Expr, index: int) -> pl.Expr:
     return hex_expr.str.slice(index * 16, HEX_CHUNK).str.to_integer(base=16).cast(pl.Int64)
 
 
-def base32_token(hex_expr: pl.Expr, length: int) -> pl.Expr:
-    """`length` base32 characters (5 bits each) from the first 120 bits of a hex digest."""
+def base32_token(words: list[pl.Expr], length: int) -> pl.Expr:
+    """`length` base32 characters (5 bits each) from 60-bit words (12 characters per word).
+
+    Pass materialized word columns: each character reads its word once more.
+    """
     chars: list[pl.Expr] = []
     for pos in range(length):
-        word = hex_word(hex_expr, pos // 12)
-        digit = (word // (32 ** (pos % 12))) % 32
+        digit = (words[pos // 12] // (32 ** (pos % 12))) % 32
         chars.append(pl.lit(BASE32).str.slice(digit, 1))
     return pl.concat_str(chars)
 

@@ -9,13 +9,14 @@ parameter problem raises ValidationFailed naming the column and the parameter.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import polars as pl
 
-from etl_express.anonymize.fakes import fake_from_digest
+from etl_express.anonymize.fakes import fake_from_words
 from etl_express.anonymize.generalize import generalize_expr
-from etl_express.anonymize.hashing import base32_token, hmac_hex
+from etl_express.anonymize.hashing import base32_token, hex_word, hmac_hex
 from etl_express.anonymize.keys import KeyRing
 from etl_express.anonymize.rules import (
     DropRule,
@@ -39,10 +40,40 @@ HASHABLE = (pl.String, pl.Categorical, pl.Enum, pl.Date, pl.Datetime, pl.Boolean
 
 @dataclass(frozen=True)
 class ColumnOutputs:
-    """Expressions that replace one input column; `encrypt` marks the non-vectorized path."""
+    """Expressions that replace one input column.
+
+    `stages` are temporary columns computed first, in order (a digest, then its words):
+    polars does not share a plugin call between expressions, so an HMAC referenced by twenty
+    sub-expressions would run twenty times. `encrypt` marks the non-vectorized path.
+    """
 
     exprs: list[pl.Expr]
+    stages: list[list[pl.Expr]] = field(default_factory=list)
     encrypt: bool = False
+
+
+def run_outputs(df: pl.DataFrame, outputs: Sequence[ColumnOutputs]) -> pl.DataFrame:
+    """Evaluate several columns' outputs on `df` (temporary stage columns are not returned)."""
+    plan = df.lazy()
+    depth = max((len(o.stages) for o in outputs), default=0)
+    for level in range(depth):
+        stage = [e for o in outputs if level < len(o.stages) for e in o.stages[level]]
+        plan = plan.with_columns(stage)
+    exprs = [e for o in outputs for e in o.exprs]
+    return plan.select(exprs).collect() if exprs else pl.DataFrame()
+
+
+def keyed_stages(
+    text: pl.Expr, subkey: str, tmp: str
+) -> tuple[list[list[pl.Expr]], pl.Expr, list[pl.Expr]]:
+    """Stages computing HMAC(subkey, text) once, then its four 60-bit words."""
+    digest = f"__{tmp}_digest"
+    words = [f"__{tmp}_w{i}" for i in range(4)]
+    stages = [
+        [hmac_hex(text, subkey).alias(digest)],
+        [hex_word(pl.col(digest), i).alias(w) for i, w in enumerate(words)],
+    ]
+    return stages, pl.col(digest), [pl.col(w) for w in words]
 
 
 def type_error(column: str, operator: str, dtype: pl.DataType, wants: str) -> ValidationFailed:
@@ -64,31 +95,40 @@ def hashable_text(column: str, operator: str, dtype: pl.DataType) -> pl.Expr:
     raise type_error(column, operator, dtype, "text, integers, dates or booleans")
 
 
-def pseudonym_expr(
-    text: pl.Expr, keys: KeyRing, *, prefix: str, alphabet: str, length: int
-) -> pl.Expr:
-    digest = hmac_hex(text, keys.subkey(PSEUDONYM_PURPOSE))
-    token = digest.str.slice(0, length) if alphabet == "hex" else base32_token(digest, length)
-    return pl.concat_str([pl.lit(prefix), token]) if prefix else token
+def pseudonym_outputs(
+    text: pl.Expr, keys: KeyRing, *, name: str, prefix: str, alphabet: str, length: int
+) -> ColumnOutputs:
+    stages, digest, words = keyed_stages(text, keys.subkey(PSEUDONYM_PURPOSE), f"p_{name}")
+    token = digest.str.slice(0, length) if alphabet == "hex" else base32_token(words, length)
+    token = pl.concat_str([pl.lit(prefix), token]) if prefix else token
+    return ColumnOutputs([token.alias(name)], stages)
 
 
-def fake_expr(text: pl.Expr, rule: FakeRule, keys: KeyRing, round_: int = 0) -> pl.Expr:
+def fake_outputs(
+    text: pl.Expr, rule: FakeRule, keys: KeyRing, *, name: str, round_: int = 0
+) -> ColumnOutputs:
     # Round > 0 re-derives a fake that collided with an original value (engine.py).
     source = text if round_ == 0 else pl.concat_str([text, pl.lit(f"\x1f{round_}")])
-    digest = hmac_hex(source, keys.subkey(f"{FAKE_PURPOSE}:{rule.kind}"))
-    return fake_from_digest(digest, rule.kind, rule.locale)
+    subkey = keys.subkey(f"{FAKE_PURPOSE}:{rule.kind}")
+    stages, digest, words = keyed_stages(source, subkey, f"f_{name}")
+    fake = fake_from_words(digest, words, rule.kind, rule.locale)
+    return ColumnOutputs([fake.alias(name)], stages)
 
 
 def mask_expr(text: pl.Expr, rule: MaskRule | TextMask) -> pl.Expr:
     """Keep the first/last N characters; values too short to keep any are masked whole."""
     keep = rule.keep_first + rule.keep_last
-    hidden = f"[^{re.escape(rule.preserve)}]" if rule.preserve else "(?s)."
-    fill = rule.char.replace("$", "$$")
     n = text.str.len_chars()
-    middle = text.str.slice(rule.keep_first, n - keep).str.replace_all(hidden, fill)
     last = text.str.slice(-rule.keep_last) if rule.keep_last else pl.lit("")
+    if rule.preserve:
+        hidden, fill = f"[^{re.escape(rule.preserve)}]", rule.char.replace("$", "$$")
+        middle = text.str.slice(rule.keep_first, n - keep).str.replace_all(hidden, fill)
+        whole = text.str.replace_all(hidden, fill)
+    else:  # no characters to preserve: padding is several times faster than a regex
+        middle = pl.lit("").str.pad_start(n - keep, rule.char)
+        whole = pl.lit("").str.pad_start(n, rule.char)
     partial = pl.concat_str([text.str.slice(0, rule.keep_first), middle, last])
-    return pl.when(n > keep).then(partial).otherwise(text.str.replace_all(hidden, fill))
+    return pl.when(n > keep).then(partial).otherwise(whole)
 
 
 def _masked_text(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -107,7 +147,7 @@ def column_outputs(
         case DropRule():
             return ColumnOutputs([])
         case NullifyRule():
-            return ColumnOutputs([pl.lit(None, dtype=dtype).alias(column)])
+            return ColumnOutputs([pl.repeat(None, pl.len(), dtype=dtype).alias(column)])
         case RedactRule():
             redacted = pl.when(col.is_not_null()).then(pl.lit(rule.value)).otherwise(None)
             return ColumnOutputs([redacted.cast(pl.String).alias(column)])
@@ -128,12 +168,14 @@ def _keyed_outputs(
         return ColumnOutputs([pl.col(column).cast(pl.String)], encrypt=True)
     text = hashable_text(column, rule.operator, dtype)
     if isinstance(rule, PseudonymRule):
-        token = pseudonym_expr(
-            text, keys, prefix=rule.prefix, alphabet=rule.alphabet, length=rule.length
+        return pseudonym_outputs(
+            text, keys, name=column, prefix=rule.prefix, alphabet=rule.alphabet, length=rule.length
         )
-        return ColumnOutputs([token.alias(column)])
-    exprs = [fake_expr(text, rule, keys).alias(column)]
-    if rule.token_column:
-        token = pseudonym_expr(text, keys, prefix="", alphabet="hex", length=32)
-        exprs.append(token.alias(rule.token_column))
-    return ColumnOutputs(exprs)
+    fake = fake_outputs(text, rule, keys, name=column)
+    if not rule.token_column:
+        return fake
+    token = pseudonym_outputs(
+        text, keys, name=rule.token_column, prefix="", alphabet="hex", length=32
+    )
+    stages = [a + b for a, b in zip(fake.stages, token.stages, strict=True)]
+    return ColumnOutputs([*fake.exprs, *token.exprs], stages)

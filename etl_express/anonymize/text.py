@@ -16,7 +16,13 @@ from typing import Any
 import polars as pl
 
 from etl_express.anonymize.keys import KeyRing
-from etl_express.anonymize.operators import fake_expr, mask_expr, pseudonym_expr
+from etl_express.anonymize.operators import (
+    ColumnOutputs,
+    fake_outputs,
+    mask_expr,
+    pseudonym_outputs,
+    run_outputs,
+)
 from etl_express.anonymize.rules import (
     FAKE_KIND_FOR_ENTITY,
     FakeRule,
@@ -74,28 +80,35 @@ def detect_by_language(
     return found
 
 
-def replacement_expr(entity: str, op: TextOperatorRule, lang: str, keys: KeyRing) -> pl.Expr:
-    value = pl.col("value")
+def replacement_outputs(
+    entity: str, op: TextOperatorRule, lang: str, keys: KeyRing
+) -> ColumnOutputs:
+    """Outputs computing column "replacement" from column "value" (one entity, one language)."""
+    value, name = pl.col("value"), "replacement"
     match op:
         case TextRedact():
-            return pl.lit(op.value if op.value is not None else f"<{entity}>")
+            tag = op.value if op.value is not None else f"<{entity}>"
+            return ColumnOutputs([pl.lit(tag, dtype=pl.String).alias(name)])
         case TextPseudonym():
             prefix = op.prefix if op.prefix is not None else f"{entity}_"
-            return pseudonym_expr(value, keys, prefix=prefix, alphabet="hex", length=op.length)
+            return pseudonym_outputs(
+                value, keys, name=name, prefix=prefix, alphabet="hex", length=op.length
+            )
         case TextMask():
-            return mask_expr(value, op)
+            return ColumnOutputs([mask_expr(value, op).alias(name)])
         case TextFake():
             locale = op.locale or LOCALE_OF_LANG[lang]
             rule = FakeRule(operator="fake", kind=FAKE_KIND_FOR_ENTITY[entity], locale=locale)
-            return fake_expr(value, rule, keys)
+            return fake_outputs(value, rule, keys, name=name)
 
 
 def _replacements(spans: pl.DataFrame, rule: TextColumnRule, keys: KeyRing) -> pl.DataFrame:
     pairs = spans.select("entity", "lang", "value").unique()
     parts = []
     for (entity, lang), group in pairs.group_by("entity", "lang"):
-        expr = replacement_expr(str(entity), rule.entities[str(entity)], str(lang), keys)
-        parts.append(group.with_columns(replacement=expr.cast(pl.String)))
+        outputs = replacement_outputs(str(entity), rule.entities[str(entity)], str(lang), keys)
+        keep = ColumnOutputs([pl.col("entity"), pl.col("lang"), pl.col("value")])
+        parts.append(run_outputs(group, [keep, outputs]))
     return pl.concat(parts)
 
 
