@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+from spec_world import demo_documents, make_world
+
+from etl_express.errors import ValidationFailed
+from etl_express.spec import ScriptKind, parse_script, parse_task
+from etl_express.spec.transformation import TransformationSpec
+
+
+def _task() -> dict:
+    return copy.deepcopy(next(d for d in demo_documents() if d["kind"] == "task")["spec"])
+
+
+def test_missing_scripts_are_listed_together_with_other_errors() -> None:
+    payload = _task()
+    del payload["scripts"]["field_rules"]
+    payload["scripts"]["anonymization"] = None
+    payload["retention_days"] = 0
+    with pytest.raises(ValidationFailed) as failed:
+        parse_task(payload)
+    by_path = {e.path: e.message for e in failed.value.errors}
+    message = "Missing scripts: field rules, anonymization — attach one of each before saving"
+    assert by_path["$.scripts.field_rules"] == message
+    assert by_path["$.scripts.anonymization"] == message
+    assert "$.retention_days" in by_path
+    assert len(failed.value.errors) == 3
+
+
+def test_without_a_context_cross_checks_are_skipped() -> None:
+    payload = _task()
+    payload["quasi_identifiers"] = ["not_a_column"]
+    assert parse_task(payload).quasi_identifiers == ["not_a_column"]
+
+
+def test_slug_is_derived_from_the_name() -> None:
+    payload = _task()
+    del payload["slug"]
+    payload["name"] = "Клиенты / Customers 2026!"
+    assert parse_task(payload).slug == "customers_2026"
+
+
+def test_field_rule_casts_change_the_types_the_transformation_binds() -> None:
+    ctx = make_world()
+    sql = "SELECT lower(id) AS id, city FROM customers"  # lower() needs text, not bigint
+    ctx.scripts[("lower_ids", 1)] = (
+        ScriptKind.transformation,
+        {"inputs": [{"name": "customers"}], "sql": sql},
+        None,
+    )
+    ctx.scripts[("cast_rules", 1)] = (
+        ScriptKind.field_rules,
+        {"fields": {"id": {"steps": [{"op": "cast", "to": "string"}]}}},
+        None,
+    )
+    ctx.scripts[("anon_city", 1)] = (
+        ScriptKind.anonymization,
+        {"columns": {"city": {"operator": "redact"}}},
+        None,
+    )
+    payload = _task()
+    payload["scripts"]["transformation"] = {"name": "lower_ids", "version": 1}
+    payload["scripts"]["anonymization"] = {"name": "anon_city", "version": 1}
+    payload["quasi_identifiers"] = ["id"]
+    with pytest.raises(ValidationFailed) as failed:
+        parse_task(payload, ctx)  # demo field rules keep id a bigint: lower() does not bind
+    assert [e.path for e in failed.value.errors] == ["$.scripts.transformation"]
+    assert "lower" in failed.value.errors[0].message
+    payload["scripts"]["field_rules"] = {"name": "cast_rules", "version": 1}
+    assert parse_task(payload, ctx).scripts.transformation is not None
+
+
+def test_python_transformation_for_an_admin_when_enabled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from etl_express.settings import reset_settings_cache
+
+    monkeypatch.setenv("ETLX_ALLOW_PYTHON_TRANSFORMS", "true")
+    reset_settings_cache()
+    try:
+        payload = {
+            "language": "python",
+            "inputs": [{"name": "customers"}],
+            "code": "def transform(inputs):\n    return inputs['customers']\n",
+        }
+        spec = parse_script("transformation", payload, make_world(is_admin=True))
+        assert isinstance(spec, TransformationSpec) and spec.language == "python"
+        with pytest.raises(ValidationFailed) as failed:
+            parse_script(
+                "transformation", {**payload, "code": "x = 1\n"}, make_world(is_admin=True)
+            )
+        assert [e.path for e in failed.value.errors] == ["$.code"]
+    finally:
+        monkeypatch.delenv("ETLX_ALLOW_PYTHON_TRANSFORMS")
+        reset_settings_cache()
