@@ -42,6 +42,8 @@ class PostgresSourceConfig:
     chunk_rows: int = 100_000
     statement_timeout_s: int = 3600
     window: IncrementalWindow | None = None
+    # (setting, text) pairs bound with set_config before the query (see sources.templates)
+    settings: tuple[tuple[str, str], ...] = ()
 
 
 def libpq_url(url: str) -> str:
@@ -129,7 +131,8 @@ class PostgresSource:
     def _raw_batches(self) -> Iterator[pa.RecordBatch]:
         import adbc_driver_postgresql.dbapi as adbc
 
-        query, settings = windowed_query(self.config.query, self.config.window)
+        query, window_settings = windowed_query(self.config.query, self.config.window)
+        settings = [v for pair in self.config.settings for v in pair] + window_settings
         url = _session_url(libpq_url(self.config.url), self.config.statement_timeout_s)
         with adbc.connect(url, autocommit=True) as conn, conn.cursor() as cur:
             for i in range(0, len(settings), 2):

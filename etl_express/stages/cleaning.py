@@ -70,7 +70,12 @@ def cast_expr(expr: pl.Expr, step: Cast, source: pl.DataType) -> pl.Expr:
 
 def _simple(step: Step, expr: pl.Expr) -> pl.Expr | None:
     if isinstance(step, Trim):
-        return expr.str.strip_chars()
+        strip = {
+            "both": expr.str.strip_chars,
+            "left": expr.str.strip_chars_start,
+            "right": expr.str.strip_chars_end,
+        }[step.side]
+        return strip(step.chars)
     if isinstance(step, Case):
         case: dict[str, Callable[[], pl.Expr]] = {
             "lower": expr.str.to_lowercase,
@@ -86,7 +91,8 @@ def _simple(step: Step, expr: pl.Expr) -> pl.Expr | None:
         return expr.str.replace_all(step.pattern, step.replacement)
     if isinstance(step, Email):
         cleaned = expr.str.strip_chars().str.to_lowercase()
-        return pl.when(cleaned.str.contains(_EMAIL)).then(cleaned)
+        valid = pl.when(cleaned.str.contains(_EMAIL)).then(cleaned)
+        return valid.otherwise(expr) if step.keep_invalid else valid
     if isinstance(step, ParseDate):
         if step.to == "date":
             return pl.coalesce([expr.str.to_date(f, strict=False) for f in step.formats])
@@ -101,7 +107,11 @@ def apply_step(
 ) -> pl.LazyFrame:
     """`target` := `step`(`source`); `dtype` is the source column's type."""
     if isinstance(step, Phone):
-        return normalize_phone(frame, source, target, step.regions)
+        phones = normalize_phone(frame, source, target, step.regions)
+        if step.keep_invalid:
+            keep = pl.coalesce(pl.col(target), pl.col(source).cast(pl.String))
+            phones = phones.with_columns(keep.alias(target))
+        return phones
     expr = pl.col(source)
     if isinstance(step, Cast):
         return frame.with_columns(cast_expr(expr, step, dtype).alias(target))

@@ -18,14 +18,18 @@ TypeName = Literal[
 
 @dataclass(frozen=True)
 class Cast:
+    """`strict`: a value that does not convert quarantines its row instead of becoming null."""
+
     to: TypeName
     precision: int = 38
     scale: int = 2
+    strict: bool = False
 
 
 @dataclass(frozen=True)
 class Trim:
-    pass
+    side: Literal["both", "left", "right"] = "both"
+    chars: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,12 @@ class RegexReplace:
 @dataclass(frozen=True)
 class Phone:
     regions: tuple[str, ...] = ("RU", "US", "GB")
+    keep_invalid: bool = False
 
 
 @dataclass(frozen=True)
 class Email:
-    pass
+    keep_invalid: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class FieldRulesConfig:
     checks: tuple[Check, ...] = ()
     dedupe_keys: tuple[str, ...] = ()
     drop_columns: tuple[str, ...] = ()
+    dedupe_keep: Literal["first", "last"] = "first"
 
 
 @dataclass(frozen=True)

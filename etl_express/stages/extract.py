@@ -19,14 +19,16 @@ class ExtractResult:
     columns: list[dict[str, Any]] = field(default_factory=list)
 
 
-def extract_to_staging(source: Source, store: StagingStore, run_id: str) -> ExtractResult:
+def extract_to_staging(
+    source: Source, store: StagingStore, run_id: str, stage: str = STAGE
+) -> ExtractResult:
     """Write chunk 0..n-1; an empty source still yields one empty chunk (it carries the schema).
 
     A re-run starts by removing the stage's earlier chunks, so a source that shrank between
     attempts cannot leave stale chunks behind. On failure the chunk number in the error is the
     one being read when the source broke.
     """
-    store.remove_stage(run_id, STAGE)
+    store.remove_stage(run_id, stage)
     chunks = rows = 0
     columns: list[dict[str, Any]] = []
     with stage_errors(STAGE, None):
@@ -36,7 +38,7 @@ def extract_to_staging(source: Source, store: StagingStore, run_id: str) -> Extr
             batch = next(iterator, None)
             if batch is None:
                 break
-            store.write(run_id, STAGE, chunks, batch)
+            store.write(run_id, stage, chunks, batch)
         if not columns:
             columns = [{"name": f.name, "type": str(f.type)} for f in batch.schema]
         chunks += 1

@@ -16,13 +16,14 @@ import pyarrow as pa
 
 from etl_express.stages.checks import check_expr
 from etl_express.stages.cleaning import apply_step, step_name
-from etl_express.stages.config import FieldRulesConfig
+from etl_express.stages.config import Cast, FieldRulesConfig
 from etl_express.stages.errors import SafeMessageError
 
 REASONS = "_etlx_reasons"
 SEVERITY = "_etlx_severity"
 _OK = "__etlx_ok_"
 _ROW = "__etlx_row"
+_STRICT = "__etlx_strict_"
 
 
 @dataclass
@@ -53,6 +54,7 @@ def _clean(
 ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     lf = frame.lazy()
     helpers: list[tuple[str, str, str, str]] = []  # (helper, previous, column, step)
+    strict: list[tuple[str, str, str]] = []  # (helper, previous, column) of strict casts
     finals: dict[str, str] = {}
     schema = dict(frame.schema)
     for f_index, rule in enumerate(config.fields):
@@ -62,6 +64,8 @@ def _clean(
             lf = apply_step(lf, step, previous, helper, schema[previous])
             schema[helper] = lf.collect_schema()[helper]
             helpers.append((helper, previous, rule.column, step_name(step)))
+            if isinstance(step, Cast) and step.strict:
+                strict.append((helper, previous, rule.column))
             previous = helper
         finals[rule.rename or rule.column] = previous
     out = lf.collect()
@@ -71,52 +75,63 @@ def _clean(
         stats.append(
             {"column": column, "step": name, "nullified": max(delta, 0), "filled": max(-delta, 0)}
         )
+    # A strict cast that failed marks the row; the checks quarantine it with this reason.
+    out = out.with_columns(
+        (pl.col(prev).is_not_null() & pl.col(h).is_null()).alias(f"{_STRICT}{column}")
+        for h, prev, column in strict
+    )
     renamed = out.with_columns([pl.col(h).alias(c) for c, h in finals.items()])
     keep = [c for c in renamed.columns if not c.startswith("__etlx_f")]
     return renamed.select(keep), stats
 
 
+def _rules(frame: pl.DataFrame, config: FieldRulesConfig) -> list[tuple[str, str, pl.Expr]]:
+    """(label, severity, passes) for every configured check and every strict cast."""
+    rules: list[tuple[str, str, pl.Expr]] = [
+        (c.label, c.severity, check_expr(c)) for c in config.checks
+    ]
+    for name in frame.columns:
+        if name.startswith(_STRICT):
+            column = name.removeprefix(_STRICT)
+            rules.append((f"cast({column})", "quarantine", ~pl.col(name)))
+    return rules
+
+
 def _checks(
     frame: pl.DataFrame, config: FieldRulesConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, Any]]]:
-    if not config.checks:
-        return (
-            frame,
-            frame.head(0).with_columns(
-                pl.lit(None, pl.String).alias(REASONS), pl.lit(None, pl.String).alias(SEVERITY)
-            ),
-            [],
-        )
-    oks = [check_expr(c).alias(f"{_OK}{i}") for i, c in enumerate(config.checks)]
-    flagged = frame.with_columns(oks)
-    stats = []
-    for i, check in enumerate(config.checks):
-        failed = flagged.height - int(flagged[f"{_OK}{i}"].sum())
-        stats.append({"check": check.label, "severity": check.severity, "failed": failed})
-        if failed and check.severity == "fail":
-            raise SafeMessageError(f"check {check.label} failed on {failed} rows (severity fail)")
-    quarantined = [i for i, c in enumerate(config.checks) if c.severity == "quarantine"]
-    reason_parts = [
-        pl.when(~pl.col(f"{_OK}{i}")).then(pl.lit(config.checks[i].label)) for i in quarantined
-    ]
-    bad = (
-        pl.any_horizontal([~pl.col(f"{_OK}{i}") for i in quarantined])
-        if quarantined
-        else pl.lit(False)
+    rules = _rules(frame, config)
+    helper_cols = [f"{_OK}{i}" for i in range(len(rules))]
+    strict_cols = [c for c in frame.columns if c.startswith(_STRICT)]
+    flagged = frame.with_columns(
+        ok.alias(h) for (_, _, ok), h in zip(rules, helper_cols, strict=True)
     )
-    helper_cols = [f"{_OK}{i}" for i in range(len(config.checks))]
-    reasons = (
-        pl.concat_str(reason_parts, separator="; ", ignore_nulls=True)
-        if reason_parts
-        else pl.lit(None, pl.String)
+    stats: list[dict[str, Any]] = []
+    for (label, severity, _), helper in zip(rules, helper_cols, strict=True):
+        failed = flagged.height - int(flagged[helper].sum())
+        stats.append({"check": label, "severity": severity, "failed": failed})
+        if failed and severity == "fail":
+            raise SafeMessageError(f"check {label} failed on {failed} rows (severity fail)")
+    quarantined = [(label, h) for (label, sev, _), h in zip(rules, helper_cols, strict=True)
+                   if sev == "quarantine"]  # fmt: skip
+    bad = pl.any_horizontal([~pl.col(h) for _, h in quarantined]) if quarantined else pl.lit(False)
+    reasons = pl.concat_str(
+        [pl.when(~pl.col(h)).then(pl.lit(label)) for label, h in quarantined] or [pl.lit(None)],
+        separator="; ",
+        ignore_nulls=True,
     )
+    drop = helper_cols + strict_cols
     quarantine = (
         flagged.filter(bad)
-        .with_columns(reasons.alias(REASONS), pl.lit("quarantine").alias(SEVERITY))
-        .drop(helper_cols)
+        .with_columns(reasons.cast(pl.String).alias(REASONS), pl.lit("quarantine").alias(SEVERITY))
+        .drop(drop)
     )
-    clean = flagged.filter(~bad).drop(helper_cols)
-    return clean, quarantine, stats
+    clean = flagged.filter(~bad).drop(drop)
+    return (
+        clean,
+        quarantine,
+        [s for s in stats if not s["check"].startswith("cast(") or s["failed"]],
+    )
 
 
 def apply_field_rules(
@@ -137,7 +152,9 @@ def apply_field_rules(
     )
     before_dedupe = clean.height
     if config.dedupe_keys:
-        clean = clean.unique(subset=list(config.dedupe_keys), keep="first", maintain_order=True)
+        clean = clean.unique(
+            subset=list(config.dedupe_keys), keep=config.dedupe_keep, maintain_order=True
+        )
     if config.drop_columns:
         clean = clean.drop([c for c in config.drop_columns if c in clean.columns])
         quarantine = quarantine.drop([c for c in config.drop_columns if c in quarantine.columns])

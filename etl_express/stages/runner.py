@@ -52,13 +52,17 @@ class RunContext:
 
 
 def field_rules_chunk(
-    ctx: RunContext, chunk: int, config: FieldRulesConfig, source: str = EXTRACT
+    ctx: RunContext,
+    chunk: int,
+    config: FieldRulesConfig,
+    source: str = EXTRACT,
+    target: str = FIELD_RULES,
 ) -> dict[str, Any]:
     with stage_errors(FIELD_RULES, chunk):
         result = apply_field_rules(ctx.read(source, chunk), config)
-        ctx.write(QUARANTINE, chunk, result.quarantine)
-        ctx.write(FIELD_RULES, chunk, result.clean)
-        return ctx.stats(FIELD_RULES, chunk, result.stats)
+        ctx.write(f"{QUARANTINE}{target.removeprefix(FIELD_RULES)}", chunk, result.quarantine)
+        ctx.write(target, chunk, result.clean)
+        return ctx.stats(target, chunk, result.stats)
 
 
 def transform_chunk(
@@ -72,21 +76,22 @@ def transform_chunk(
         return ctx.stats(TRANSFORM, chunk, {"rows_in": table.num_rows, "rows_out": out.num_rows})
 
 
-def transform_whole(
-    ctx: RunContext, config: TransformConfig, chunk_rows: int, source: str = FIELD_RULES
-) -> int:
-    """Run over all staged chunks at once (streamed from Parquet); returns the chunk count."""
+def transform_whole(ctx: RunContext, sql: str, inputs: dict[str, str], chunk_rows: int) -> int:
+    """Run `sql` over all staged chunks of each input (name → staged stage), streamed from
+    Parquet by DuckDB; the result is re-cut into chunks. Returns the chunk count."""
     import pyarrow.dataset as ds
 
     from etl_express.sources.chunking import rechunk
 
     with stage_errors(TRANSFORM, None):
-        paths = ctx.store.chunk_paths(ctx.run_id, source)
-        if not paths:
-            raise SafeMessageError(f"no {source} chunks staged for this run")
-        dataset = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
+        readers: dict[str, Any] = {}
+        for name, stage in inputs.items():
+            paths = ctx.store.chunk_paths(ctx.run_id, stage)
+            if not paths:
+                raise SafeMessageError(f"no {stage} chunks staged for this run")
+            readers[name] = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
         ctx.store.remove_stage(ctx.run_id, TRANSFORM)
-        batches = stream_transform(config.sql, {config.input_name: dataset.scanner().to_reader()})
+        batches = stream_transform(sql, {n: d.scanner().to_reader() for n, d in readers.items()})
         count = 0
         for count, batch in enumerate(rechunk(batches, chunk_rows), start=1):
             ctx.write(TRANSFORM, count - 1, pa.Table.from_batches([batch]))

@@ -53,8 +53,18 @@ class StagingStore:
 
     @classmethod
     def from_settings(cls) -> StagingStore:
+        """``ETLX_STAGING_URL`` (e.g. ``s3://bucket/prefix``, with fsspec options as JSON in
+        ``ETLX_STAGING_OPTIONS``) when workers run on several machines; else the local
+        ``settings.staging_path``."""
+        import json
+        import os
+
         from etl_express.settings import get_settings
 
+        url = os.environ.get("ETLX_STAGING_URL")
+        if url:
+            options = json.loads(os.environ.get("ETLX_STAGING_OPTIONS") or "{}")
+            return cls(url, options)
         return cls(str(get_settings().staging_path))
 
     def _run_dir(self, run_id: str) -> str:
@@ -92,6 +102,10 @@ class StagingStore:
     def read(self, run_id: str, stage: str, chunk: int) -> pa.Table:
         with self.fs.open(self.chunk_path(run_id, stage, chunk), "rb") as handle:
             return pq.read_table(handle)
+
+    def read_schema(self, run_id: str, stage: str, chunk: int) -> pa.Schema:
+        with self.fs.open(self.chunk_path(run_id, stage, chunk), "rb") as handle:
+            return pq.read_schema(handle)
 
     def exists(self, run_id: str, stage: str, chunk: int) -> bool:
         return bool(self.fs.exists(self.chunk_path(run_id, stage, chunk)))

@@ -1,0 +1,189 @@
+"""Stage entry points called by the compiled DAG (see etl_express.compiler.stage_calls).
+
+Arguments are JSON-safe: `run` (ids, data interval, params), `bundle` (the task with its
+pinned script specs) and small chunk dicts; data stays in the staging store. Airflow is
+imported only where a connection must be resolved, inside the worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from etl_express.stages import runner
+from etl_express.stages.adapter import field_rules_config
+from etl_express.stages.errors import SafeMessageError, stage_errors
+from etl_express.staging.store import StagingStore
+
+Chunk = dict[str, Any]
+
+
+def _scripts(bundle: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [s for s in bundle["scripts"] if s["role"] == role]
+
+
+def _ctx(run: dict[str, Any]) -> runner.RunContext:
+    return runner.RunContext(StagingStore.from_settings(), f"{run['dag_id']}/{run['dag_run_id']}")
+
+
+def connection_url(conn_id: str) -> str:
+    """URI of an Airflow connection (``AIRFLOW_CONN_<ID>`` first: no Airflow import needed)."""
+    env = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if env and "://" in env:
+        return env
+    from airflow.sdk import BaseHook
+
+    uri: str = BaseHook.get_connection(conn_id).get_uri()
+    return uri
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _template_values(run: dict[str, Any], bundle: dict[str, Any]) -> dict[str, Any]:
+    start, end = _when(run.get("data_interval_start")), _when(run.get("data_interval_end"))
+    logical = _when(run.get("logical_date")) or start
+    values: dict[str, Any] = {
+        "data_interval_start": start,
+        "data_interval_end": end,
+        "logical_date": logical,
+        "ds": logical.date() if logical else None,
+        "ts": logical.isoformat() if logical else None,
+        "ts_nodash": logical.strftime("%Y%m%dT%H%M%S") if logical else None,
+        "params": {**(bundle["task"].get("params") or {}), **(run.get("params") or {})},
+    }
+    return values
+
+
+def source_config(spec: dict[str, Any], run: dict[str, Any], bundle: dict[str, Any]) -> Any:
+    from etl_express.sources.base import IncrementalWindow
+    from etl_express.sources.csv import CsvSourceConfig
+    from etl_express.sources.mysql import MySqlSourceConfig
+    from etl_express.sources.parquet import ParquetSourceConfig
+    from etl_express.sources.postgres import PostgresSourceConfig
+    from etl_express.sources.templates import render_mysql, render_postgres
+
+    kind, chunk_rows = spec["source"], int(spec.get("chunk_size", 100_000))
+    window = None
+    if spec.get("incremental_column"):
+        start, end = _when(run.get("data_interval_start")), _when(run.get("data_interval_end"))
+        window = IncrementalWindow(spec["incremental_column"], start, end)
+    timeout = int(spec.get("statement_timeout_s", 300))
+    values = _template_values(run, bundle)
+    if kind == "postgres":
+        query, settings = render_postgres(spec["query"], values)
+        url = connection_url(spec["connection_id"])
+        return PostgresSourceConfig(url, query, chunk_rows, timeout, window, tuple(settings))
+    if kind == "mysql":
+        url = connection_url(spec["connection_id"]).replace("mariadb://", "mysql://", 1)
+        query = render_mysql(spec["query"], values)
+        return MySqlSourceConfig(url, query, chunk_rows, timeout, window)
+    options = _storage_options(spec.get("connection_id"))
+    if kind == "csv":
+        csv = spec.get("csv") or {}
+        return CsvSourceConfig(
+            spec["path"], chunk_rows, csv.get("delimiter", ","), csv.get("encoding", "utf8"),
+            tuple(csv.get("null_values") or ("",)), options,
+        )  # fmt: skip
+    return ParquetSourceConfig(spec["path"], chunk_rows, storage_options=options)
+
+
+def _storage_options(conn_id: str | None) -> dict[str, Any]:
+    """fsspec/s3fs options from an Airflow AWS-style connection (login/password/extra)."""
+    if not conn_id:
+        return {}
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    extra = conn.extra_dejson or {}
+    options: dict[str, Any] = {"key": conn.login, "secret": conn.password}
+    endpoint = extra.get("endpoint_url") or extra.get("host")
+    if endpoint:
+        options["client_kwargs"] = {"endpoint_url": endpoint}
+    return options
+
+
+def extract(run: dict[str, Any], bundle: dict[str, Any]) -> list[Chunk]:
+    from etl_express.sources import open_source
+    from etl_express.stages.extract import extract_to_staging
+
+    ctx = _ctx(run)
+    chunks: list[Chunk] = []
+    for script in _scripts(bundle, "extraction"):
+        name = script.get("input_name") or "source"
+        with stage_errors("extract", None):
+            source = open_source(source_config(script["spec"], run, bundle))
+        stage = f"extract.{name}"
+        result = extract_to_staging(source, ctx.store, ctx.run_id, stage=stage)
+        chunks += [{"input": name, "chunk": i, "stage": stage} for i in range(result.chunks)]
+    return chunks
+
+
+def field_rules(run: dict[str, Any], bundle: dict[str, Any], chunk: Chunk) -> Chunk:
+    ctx = _ctx(run)
+    index, name = int(chunk["chunk"]), chunk["input"]
+    with stage_errors("field_rules", index):
+        columns = set(ctx.store.read_schema(ctx.run_id, chunk["stage"], index).names)
+        scripts = _scripts(bundle, "field_rules")
+        spec = scripts[0]["spec"] if scripts else {}
+        config = field_rules_config(spec, columns)
+    target = f"field_rules.{name}"
+    stats = runner.field_rules_chunk(ctx, index, config, source=chunk["stage"], target=target)
+    return {"input": name, "chunk": index, "stage": target, "rows": stats["rows_out"],
+            "quarantined": stats["rows_quarantined"]}  # fmt: skip
+
+
+def transform(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) -> list[Chunk]:
+    ctx = _ctx(run)
+    scripts = _scripts(bundle, "transformation")
+    stages = {c["input"]: c["stage"] for c in chunks}
+    if not scripts:
+        if len(stages) > 1:
+            raise SafeMessageError("several extractions need a transformation to combine them")
+        return [{"chunk": int(c["chunk"]), "stage": c["stage"]} for c in chunks]
+    spec = scripts[0]["spec"]
+    if spec.get("language", "sql") != "sql":
+        raise SafeMessageError("python transformations are not run by the stage engine")
+    inputs = {i["name"]: stages.get(i["name"], f"field_rules.{i['name']}") for i in spec["inputs"]}
+    chunk_rows = max(
+        [int(s["spec"].get("chunk_size", 100_000)) for s in _scripts(bundle, "extraction")]
+        or [100_000]
+    )
+    count = runner.transform_whole(ctx, spec["sql"], inputs, chunk_rows)
+    return [{"chunk": i, "stage": runner.TRANSFORM} for i in range(count)]
+
+
+def anonymize(run: dict[str, Any], bundle: dict[str, Any], chunk: Chunk) -> Chunk:
+    from etl_express.anonymize.keys import keyring_from_airflow, keyring_from_env
+    from etl_express.anonymize.rules import parse_rules
+
+    index = int(chunk["chunk"])
+    with stage_errors("anonymize", index):
+        rules = parse_rules(_scripts(bundle, "anonymization")[0]["spec"])
+        keys = (
+            keyring_from_env() if os.environ.get("ETLX_PSEUDONYM_KEY") else keyring_from_airflow()
+        )
+    stats = runner.anonymize_chunk(_ctx(run), index, rules, keys, source=chunk["stage"])
+    return {"chunk": index, "stage": runner.ANONYMIZE, "gate_passed": stats["gate"]["passed"]}
+
+
+def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) -> dict[str, Any]:
+    from etl_express.settings import get_settings
+    from etl_express.stages.batch import batch_for_run
+
+    url = get_settings().database_url
+    if not url:
+        raise SafeMessageError("ETLX_DATABASE_URL is not set: the outbox has no database")
+    ctx = _ctx(run)
+    task = bundle["task"]
+    batch_id = batch_for_run(url, task_id=int(task["id"]), dag_id=run["dag_id"],
+                             dag_run_id=run["dag_run_id"])  # fmt: skip
+    for chunk in chunks:
+        runner.load_chunk(ctx, int(chunk["chunk"]), url, batch_id, source=chunk["stage"])
+    quasi = tuple(task.get("quasi_identifiers") or ())
+    done = runner.finalize(ctx, url, batch_id, expected_chunks=len(chunks), quasi_identifiers=quasi)
+    ctx.store.cleanup(ctx.run_id)
+    return {"batch_id": done.batch_id, "table_name": done.table_name, "state": done.state,
+            "row_count": done.row_count}  # fmt: skip
