@@ -22,7 +22,7 @@ _SURNAME = (
 _EN_WORD = r"[A-Z][a-z]+(?:[\-'][A-Z][a-z]+)?"
 _NOT_NAMES = (
     r"(?!(?:Customer|Client|Team|Support|Sir|Madam|All|Colleagues|Friends|Partner|Partners|"
-    r"Manager|Doctor|Patient|Everyone|There|Us|Me|Them|Today|Tomorrow|Monday|Tuesday|"
+    r"Manager|Doctor|Patient|Everyone|There|Us|Me|Them|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Today|Tomorrow|Monday|Tuesday|"
     r"Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
     r"August|September|October|November|December|Клиент|Коллеги|Друзья|Партнер|Партнёр|"
     r"Все)\b)"
@@ -65,9 +65,19 @@ PERSON = PatternRule(
                 r"account holder|holder|recipient|sender|contact for|applicant|tenant|"
                 r"full name|referral for|results for|feedback for|contract for|ask for|"
                 r"transfer to|visiting patient|emergency contact for))[:,]?\s+"
-                rf"{_NOT_NAMES}({_EN_WORD}\s{_EN_WORD})(?![\w\-])"
+                rf"{_NOT_NAMES}({_EN_WORD},?\s{_EN_WORD})(?![\w\-])"
             ),
-            0.6,
+            0.65,
+            group=1,
+        ),
+        Shape(
+            re.compile(
+                r"(?<!\w)(?i:клиент|клиентка|пациент|пациентка|сотрудник|сотрудница|получатель|"
+                r"получательница|отправитель|заявитель|заявительница|кандидат|кандидатка|"
+                r"заемщик|заёмщик|подписант|собственник|владелец|арендатор|гражданин|гражданка)"
+                rf"[:,]?\s+({_RU_WORD}\s{_RU_WORD})(?![\w\-])"
+            ),
+            0.65,
             group=1,
         ),
         Shape(
@@ -84,15 +94,15 @@ PERSON = PatternRule(
                 rf"(?<![\w.])({_EN_WORD}\s[A-Z][a-z]+(?:ov|ova|ev|eva|in|ina|yn|yna|sky|skaya|"
                 r"skiy|skii|enko|ich|ovich|ovna|evna))(?![\w\-])"
             ),
-            0.6,
+            0.65,
         ),
         Shape(
             re.compile(
                 r"(?:\b(?:Hi|Hello|Dear|Hey|Thanks|Thank you|Regards|Best regards|Kind regards|"
-                r"Sincerely|Cheers|Best wishes|Yours)[,!]?\s+"
+                r"Sincerely|Cheers|Best wishes|Best|Yours)[,!]?\s+"
                 rf"){_NOT_NAMES}({_EN_WORD}(?:\s{_EN_WORD})?)(?![\w\-])"
             ),
-            0.6,
+            0.65,
             group=1,
         ),
         Shape(
@@ -101,7 +111,7 @@ PERSON = PatternRule(
                 r"Уважаем(?:ый|ая|ые)|С уважением|Спасибо),\s+"
                 rf"){_NOT_NAMES}({_RU_WORD}(?:\s{_RU_WORD}){{0,2}})(?![\w\-])"
             ),
-            0.6,
+            0.65,
             group=1,
         ),
     ),
@@ -112,12 +122,18 @@ _RU_STREET = (
     r"|(?:улица|переулок|проспект|бульвар|набережная|аллея|шоссе|площадь|проезд|тупик|"
     r"микрорайон|линия|тракт)\s)"
 )
-_RU_STREET_NAME = r"(?:\d+-?[а-я]{0,2}\s)?[А-ЯЁ][\w\-]*(?:\s[А-ЯЁ][\w\-]*){0,2}(?:\s\d+(?=,))?"
+_RU_STREET_NAME = (
+    r"(?:\d+-?[а-я]{0,2}\s|[А-ЯЁ]\.\s?)?[А-ЯЁ][\w\-]*(?:\s[А-ЯЁ][\w\-]*){0,2}"
+    r"(?:\s\d+(?=,))?"
+)
 _RU_HOUSE = (
     r"(?:д\.\s?|дом\s)?\d+[а-яА-Я]?(?:/\d+[а-я]?)?(?:,?\s(?:корп|к|стр)\.\s?\d+[а-я]?)?"
     r"(?:,?\s(?:кв|оф)\.\s?\d+|-\d+)?"
 )
-_RU_CITY = r"(?:(?:г|с|п|пос|пгт|рп|дер|ст-ца)\.\s?)?[А-ЯЁ][а-яё\-]+(?:\s[А-ЯЁ][а-яё\-]+)?"
+_RU_CITY = (
+    r"(?:(?:г|с|п|пос|пгт|рп|дер|ст-ца)\.\s?)?[А-ЯЁ][а-яё]+(?:-[а-яё]+)*(?:-[А-ЯЁ][а-яё]+)?"
+    r"(?:\s[А-ЯЁ][а-яё\-]+)?"
+)
 _RU_ADDRESS = (
     rf"(?<![\w.])(?:\d{{6}},\s?)?(?:{_RU_CITY},\s?)?{_RU_STREET}{_RU_STREET_NAME},\s?"
     rf"{_RU_HOUSE}(?:,\s?г\.\s?[А-ЯЁ][а-яё\-]+(?:\s[А-ЯЁ][а-яё\-]+)?)?(?:,\s?\d{{6}})?(?![\w])"

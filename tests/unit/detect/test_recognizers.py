@@ -1,0 +1,45 @@
+"""Label corrections applied to NER output, and the rule recognizer's Presidio results."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl_express.detect.recognizers import RuleRecognizer, ner_entity, ner_span
+from etl_express.detect.rules_ru_ids import INN
+
+
+def _label(text: str, value: str, entity: str) -> str | None:
+    start = text.index(value)
+    return ner_entity(text, start, start + len(value), entity)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity", "expected"),
+    [
+        ("Пункт выдачи в г. Гагарин. Получатель", "Гагарин", "PERSON", "LOCATION"),
+        ("Курьер приехал раньше", "Курьер", "PERSON", None),
+        ("Background check consent", "Background", "LOCATION", None),
+        ("reference INV-46468. Amount", "INV-46468", "LOCATION", None),
+        ("Payment received from MedProm LLC today", "MedProm LLC", "PERSON", None),
+        ("Мария, перезвоните", "Мария", "PERSON", "PERSON"),
+        ("Visit Anna Lee today", "Anna Lee", "PERSON", "PERSON"),
+    ],
+)
+def test_ner_label_corrections(text: str, value: str, entity: str, expected: str | None) -> None:
+    assert _label(text, value, entity) == expected
+
+
+def test_ner_span_trims_titles_and_possessives_and_drops_countries() -> None:
+    text = "Dr. Emily Stone's report from Russia"
+    assert ner_span(text, 0, len("Dr. Emily Stone's"), "PERSON") == (4, len("Dr. Emily Stone"))
+    start = text.index("Russia")
+    assert ner_span(text, start, start + 6, "LOCATION") is None
+
+
+def test_rule_recognizer_returns_presidio_results_marked_as_context_scored() -> None:
+    recognizer = RuleRecognizer(INN, "ru")
+    (result,) = recognizer.analyze("ИНН 7707083893", ["RU_INN"], None)
+    assert (result.entity_type, result.start, result.end) == ("RU_INN", 4, 14)
+    assert 0.5 < result.score < 1.0
+    assert result.recognition_metadata["is_score_enhanced_by_context"] is True
+    assert recognizer.analyze("ИНН 7707083893", ["PERSON"], None) == []
