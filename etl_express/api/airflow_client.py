@@ -105,7 +105,11 @@ def _airflow_detail(response: httpx.Response) -> str:
 def _error_for(response: httpx.Response, path: str) -> EtlxError:
     detail = _airflow_detail(response)
     if response.status_code == 404:
-        return NotFound(f"Airflow does not know {path.split('/')[4]!r} yet: {detail}")
+        dag_id = path.split("/")[4] if path.startswith("/api/v2/dags/") else path
+        return NotFound(
+            f"Airflow has not loaded DAG {dag_id!r} (yet): a saved task shows up within about "
+            f"30 s; if it does not, see the task's DAG error. Airflow said: {detail}"
+        )
     if response.status_code in (401, 403):
         return Forbidden(f"Airflow refused the call for this user: {detail}")
     return AirflowCallFailed(f"Airflow answered {response.status_code} to {path}: {detail}")

@@ -163,13 +163,13 @@ function DataTable({ columns, rows, onRowClick, empty = "Nothing yet.", rowKey }
   );
 }
 
-function Select({ value, onChange, options, size = "sm", width, placeholder }) {
+function Select({ value, onChange, options, size = "sm", width, placeholder, testId }) {
   return h(
     C.NativeSelect.Root,
     { size, width },
     h(
       C.NativeSelect.Field,
-      { value: value ?? "", onChange: (e) => onChange(e.target.value), placeholder },
+      { value: value ?? "", onChange: (e) => onChange(e.target.value), placeholder, "data-testid": testId },
       ...options.map((o) => {
         const [val, label] = Array.isArray(o) ? o : [o, o];
         return h("option", { key: val, value: val }, label);
@@ -188,6 +188,12 @@ function FormField({ label, error, helper, required, children }) {
     helper && !error ? h(C.Field.HelperText, null, helper) : null,
     error ? h(C.Field.ErrorText, { whiteSpace: "pre-wrap" }, error) : null,
   );
+}
+
+function ProblemCount({ count }) {
+  if (!count) return null;
+  const text = count === 1 ? "1 field needs fixing (marked in red above); nothing was saved." : `${count} fields need fixing (marked in red above); nothing was saved.`;
+  return h(Notice, { status: "error", text });
 }
 
 function Mono({ children }) {
@@ -491,7 +497,7 @@ function formToSpec(kind, values) {
 function SpecField({ field, value, onChange, error }) {
   let input;
   if (field.type === "select") {
-    input = h(Select, { value, onChange, options: field.options });
+    input = h(Select, { value, onChange, options: field.options, testId: `field-${field.key}` });
   } else if (field.type === "json" || field.type === "code") {
     input = h(C.Textarea, {
       value,
@@ -579,7 +585,7 @@ function ScriptEditor({ existing, onSaved, onCancel }) {
       h(
         FormField,
         { label: "Kind", error: errors.envelope.kind, required: true },
-        isNew ? h(Select, { value: kind, onChange: changeKind, options: KINDS }) : h(StateBadge, { value: kind }),
+        isNew ? h(Select, { value: kind, onChange: changeKind, options: KINDS, testId: "script-kind" }) : h(StateBadge, { value: kind }),
       ),
       h(
         FormField,
@@ -601,6 +607,7 @@ function ScriptEditor({ existing, onSaved, onCancel }) {
       h(C.Input, { size: "sm", value: comment, onChange: (e) => setComment(e.target.value) }),
     ),
     errors.rest.length ? h(ErrorBox, { error: { fieldErrors: errors.rest, message: "" }, title: "Please fix" }) : null,
+    h(ProblemCount, { count: Object.keys(errors.byKey).length + Object.keys(errors.envelope).length }),
     h(Notice, { text: message }),
     h(
       C.HStack,
@@ -780,9 +787,9 @@ function VersionPicker({ script, value, onChange }) {
   return h(Select, { value: value == null ? "" : String(value), onChange: (v) => onChange(v ? Number(v) : null), options, width: "110px" });
 }
 
-function ScriptPicker({ kind, scripts, value, onChange }) {
+function ScriptPicker({ kind, scripts, value, onChange, testId }) {
   const names = scripts.filter((s) => s.kind === kind).map((s) => s.name);
-  return h(Select, { value: value || "", onChange, options: [["", `Choose ${kind.replace("_", " ")}…`], ...names], width: "260px" });
+  return h(Select, { value: value || "", onChange, options: [["", `Choose ${kind.replace("_", " ")}…`], ...names], width: "260px", testId });
 }
 
 function TaskEditor({ existing, onSaved, onCancel }) {
@@ -877,6 +884,7 @@ function TaskEditor({ existing, onSaved, onCancel }) {
                 { key: i, gap: 2 },
                 h(ScriptPicker, {
                   kind: "extraction",
+                  testId: `pick-extraction-${i}`,
                   scripts: all,
                   value: ref.name,
                   onChange: (name) => setScripts("extraction", task.scripts.extraction.map((r, j) => (j === i ? { ...r, name, version: null } : r))),
@@ -890,6 +898,7 @@ function TaskEditor({ existing, onSaved, onCancel }) {
                   size: "sm",
                   width: "160px",
                   placeholder: "input name",
+                  "data-testid": `input-extraction-${i}`,
                   value: ref.input || "",
                   onChange: (e) => setScripts("extraction", task.scripts.extraction.map((r, j) => (j === i ? { ...r, input: e.target.value } : r))),
                 }),
@@ -914,7 +923,7 @@ function TaskEditor({ existing, onSaved, onCancel }) {
             h(
               C.HStack,
               { gap: 2 },
-              h(ScriptPicker, { kind: role, scripts: all, value: ref.name, onChange: (name) => setScripts(role, name ? { name, version: null } : required ? { name: "", version: null } : null) }),
+              h(ScriptPicker, { kind: role, testId: `pick-${role}`, scripts: all, value: ref.name, onChange: (name) => setScripts(role, name ? { name, version: null } : required ? { name: "", version: null } : null) }),
               h(VersionPicker, { script: ref.name, value: ref.version, onChange: (version) => setScripts(role, { ...ref, version }) }),
             ),
           );
@@ -923,6 +932,7 @@ function TaskEditor({ existing, onSaved, onCancel }) {
       errors.byKey.scripts ? h(C.Text, { color: "fg.error", whiteSpace: "pre-wrap", mt: 2 }, errors.byKey.scripts) : null,
     ),
     errors.rest.length ? h(ErrorBox, { error: { fieldErrors: errors.rest, message: "" }, title: "Please fix" }) : null,
+    h(ProblemCount, { count: Object.keys(errors.byKey).length }),
     h(Notice, { text: message }),
     h(
       C.HStack,
