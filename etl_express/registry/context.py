@@ -33,10 +33,7 @@ class RegistryContext(ValidationContext):
     def version(self, name: str, version: int | None) -> ScriptVersionRecord | None:
         key = (name, version)
         if key not in self._cache:
-            script = script_store.get_script(self._conn, name)
-            self._cache[key] = (
-                None if script is None else script_store.get_version(self._conn, script.id, version)
-            )
+            self._cache[key] = script_store.get_version_by_name(self._conn, name, version)
         return self._cache[key]
 
     def script_schema(self, name: str, version: int | None) -> list[ColumnSchema] | None:

@@ -92,6 +92,19 @@ def get_version(
     return None if row is None else ScriptVersionRecord.from_row(row)
 
 
+def get_version_by_name(
+    conn: sa.Connection, name: str, version: int | None = None
+) -> ScriptVersionRecord | None:
+    """One version of script `name` in one query; the newest when `version` is None."""
+    stmt = _version_select().where(scripts.c.name == name)
+    if version is None:
+        stmt = stmt.where(script_versions.c.version == scripts.c.latest_version)
+    else:
+        stmt = stmt.where(script_versions.c.version == version)
+    row = conn.execute(stmt).first()
+    return None if row is None else ScriptVersionRecord.from_row(row)
+
+
 def list_versions(conn: sa.Connection, script_id: int) -> list[ScriptVersionRecord]:
     """Every version of a script, newest first."""
     stmt = (
