@@ -45,8 +45,8 @@ test-unit: venv
 	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check etl_express tests dags plugins
-	$(BIN)/ruff format --check etl_express tests dags plugins
+	$(BIN)/ruff check etl_express tests dags plugins bench
+	$(BIN)/ruff format --check etl_express tests dags plugins bench
 	$(BIN)/mypy
 
 # Detection quality and speed on ../shared/privacy-corpus (EVAL_ARGS: --corpus DIR, --no-presidio,
