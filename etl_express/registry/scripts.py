@@ -24,6 +24,7 @@ from etl_express.stores.audit import Actor, audited
 from etl_express.stores.records import ScriptRecord, ScriptVersionRecord
 
 DiffFormat = Literal["yaml", "json"]
+MAX_TEXT = 2000  # description and comment, as the specs' own description fields
 _NAME_RULE = "letters, digits, '_', '.', '-' (at most 200), starting with a letter or digit"
 
 
@@ -41,6 +42,11 @@ def _check_name(name: str) -> str:
     if not isinstance(name, str) or not re.match(SCRIPT_NAME_PATTERN, name):
         raise ValidationFailed([FieldError("$.name", f"a script name uses {_NAME_RULE}")])
     return name
+
+
+def _check_text(path: str, value: str | None) -> None:
+    if value is not None and len(value) > MAX_TEXT:
+        raise ValidationFailed([FieldError(path, f"at most {MAX_TEXT} characters, please")])
 
 
 def _stored_form(parsed: BaseModel, payload: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -84,6 +90,8 @@ def save_script(
     """
     checked_kind = _check_kind(kind)
     _check_name(name)
+    _check_text("$.description", description)
+    _check_text("$.comment", comment)
     parsed = validate_script(engine, kind=checked_kind, spec=spec, ctx=ctx)
     stored, output_schema = _stored_form(parsed, spec)
     new = store.NewVersion(

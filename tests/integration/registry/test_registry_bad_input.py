@@ -189,6 +189,7 @@ BAD_SCRIPTS: list[tuple[str, str, str, Any, str]] = [
     ("unknown_kind", "loader", "s", UPLOAD, "$.kind"),
     ("bad_name", "upload", "no spaces please", UPLOAD, "$.name"),
     ("name_of_other_kind", "upload", "customers_pg", UPLOAD, "$.name"),
+    ("oversize_description", "upload", "s", _with(UPLOAD, description="x" * 2001), "$.description"),
 ]
 
 
@@ -309,3 +310,13 @@ def test_the_corpus_baseline_is_valid(engine: sa.Engine) -> None:
     ):
         scripts.validate_script(engine, kind=kind, spec=spec)
     tasks.validate_task(engine, task_payload("A new task"))
+
+
+@pytest.mark.parametrize("field", ["comment", "description"])
+def test_oversize_comment_or_description_is_refused(engine: sa.Engine, field: str) -> None:
+    def save() -> object:
+        return scripts.save_script(
+            engine, kind="upload", name="s", spec=UPLOAD, actor="m", **{field: "x" * 2001}
+        )
+
+    _assert_refused(engine, save, f"$.{field}")
