@@ -127,7 +127,7 @@ def build_leak_index(
     parts.append(hash_values(pl.Series(list(detected_values), dtype=pl.String), keys))
     allowed = hash_values(pl.Series(list(inserted_values), dtype=pl.String), keys)
     hashes = pl.concat(parts).unique()
-    return LeakIndex(hashes.filter(~hashes.is_in(allowed.implode())), allowed, keys.version)
+    return LeakIndex(hashes, allowed, keys.version)
 
 
 def surviving_values(frame: pl.DataFrame, index: LeakIndex, keys: KeyRing) -> list[GateReason]:
@@ -179,7 +179,8 @@ def remaining_entities(
 def _text_form_hashes(values: pl.Series, keys: KeyRing) -> pl.Series:
     """Text-form hash of each value, row-aligned (null for values too short to hash)."""
     norm, _ = _forms(pl.col("v"))
-    return pl.DataFrame({"v": values}).select(hmac_hex(norm, keys.subkey(LEAK_PURPOSE)))["v"]
+    frame = pl.DataFrame({"v": values})
+    return frame.select(hmac_hex(norm, keys.subkey(LEAK_PURPOSE)).alias("h"))["h"]
 
 
 def check_batch(
