@@ -19,6 +19,22 @@ MAX_FIELDS: Final = 500
 # Regions the vectorized phone normalizer (etl_express.stages.phone) implements; a test keeps
 # the two lists equal, so a step that validates here also runs.
 PHONE_REGIONS: Final = ("RU", "US", "GB")
+# Expectations the field-rules stage evaluates (as polars expressions with GX semantics,
+# etl_express.stages.checks); a test keeps this equal to the stage's list.
+RUNNABLE_EXPECTATIONS: Final = frozenset(
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_value_lengths_to_be_between",
+        "expect_column_value_lengths_to_equal",
+        "expect_column_values_to_be_unique",
+    }
+)
 
 
 class _Step(StrictModel):
@@ -206,30 +222,10 @@ def check_field_rules(spec: FieldRulesSpec) -> list[FieldError]:
 
 def _validation_errors(val: Validation, base: str, *, per_field: bool) -> list[FieldError]:
     entry = expectations().get(val.expectation)
-    if entry is None:
-        return [
-            FieldError(
-                f"{base}.expectation",
-                f"expectation {val.expectation!r} is not a Great Expectations expectation"
-                f"{suggest(val.expectation)}",
-            )
-        ]
-    domain = entry["domain"]
-    if per_field and domain != "column":
-        return [
-            FieldError(
-                f"{base}.expectation",
-                f"expectation {val.expectation} checks a {domain.replace('_', ' ')}, not one "
-                "field; put it under table_validations",
-            )
-        ]
-    if not per_field and domain == "column":
-        return [
-            FieldError(
-                f"{base}.expectation",
-                f"expectation {val.expectation} checks one column; put it under fields.<name>",
-            )
-        ]
+    problem = _placement_problem(val.expectation, entry, per_field)
+    if problem is not None:
+        return [FieldError(f"{base}.expectation", problem)]
+    assert entry is not None
     errors = [
         FieldError(
             f"{base}.kwargs" if key is None else f"{base}.kwargs{join_path('', key)}",
@@ -239,9 +235,7 @@ def _validation_errors(val: Validation, base: str, *, per_field: bool) -> list[F
             val.expectation, val.kwargs, {"column"} if per_field else set()
         )
     ]
-    mostly = val.kwargs.get("mostly")
-    if isinstance(mostly, int | float) and not 0 <= mostly <= 1:
-        errors.append(FieldError(f"{base}.kwargs.mostly", "mostly must be between 0 and 1"))
+    errors += _runtime_kwarg_errors(val, base)
     if val.severity == "quarantine" and not entry["row_level"]:
         errors.append(
             FieldError(
@@ -250,6 +244,58 @@ def _validation_errors(val: Validation, base: str, *, per_field: bool) -> list[F
                 "the whole batch, so use fail or warn",
             )
         )
+    return errors
+
+
+def _placement_problem(name: str, entry: dict[str, Any] | None, per_field: bool) -> str | None:
+    """Why this expectation cannot stand here (unknown, wrong level, not run), or None."""
+    if entry is None:
+        return f"expectation {name!r} is not a Great Expectations expectation{suggest(name)}"
+    domain = entry["domain"]
+    if per_field and domain != "column":
+        return (
+            f"expectation {name} checks a {domain.replace('_', ' ')}, not one field; "
+            "put it under table_validations"
+        )
+    if not per_field and domain == "column":
+        return f"expectation {name} checks one column; put it under fields.<name>"
+    if not per_field:
+        return (
+            f"expectation {name} is valid in Great Expectations, but the field-rules stage "
+            "runs per-field row checks only; express it under fields.<name> "
+            "(e.g. expect_column_values_to_be_unique) or in the transformation"
+        )
+    if name not in RUNNABLE_EXPECTATIONS:
+        return (
+            f"expectation {name} is valid in Great Expectations, but the field-rules stage "
+            f"does not run it; supported: {', '.join(sorted(RUNNABLE_EXPECTATIONS))}"
+        )
+    return None
+
+
+def _runtime_kwarg_errors(val: Validation, base: str) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for key in ("row_condition", "condition_parser"):
+        if key in val.kwargs:
+            errors.append(
+                FieldError(
+                    f"{base}.kwargs.{key}",
+                    f"{key} is not supported by ETL-Express checks; filter in the "
+                    "transformation instead",
+                )
+            )
+    mostly = val.kwargs.get("mostly")
+    if isinstance(mostly, int | float) and not isinstance(mostly, bool):
+        if not 0 <= mostly <= 1:
+            errors.append(FieldError(f"{base}.kwargs.mostly", "mostly must be between 0 and 1"))
+        elif mostly < 1 and val.severity != "warn":
+            errors.append(
+                FieldError(
+                    f"{base}.kwargs.mostly",
+                    f"mostly works with severity warn only: with {val.severity} every failing "
+                    "row counts (quarantined or failing the run)",
+                )
+            )
     return errors
 
 

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from etl_express.spec import ColumnSchema, FieldRulesSpec, parse_script
-from etl_express.spec.field_rules import PHONE_REGIONS, step_output_type
+from etl_express.spec.field_rules import PHONE_REGIONS, RUNNABLE_EXPECTATIONS, step_output_type
+from etl_express.spec.gx_catalog import expectations
 
 
 def test_phone_regions_match_the_stage() -> None:
@@ -10,33 +11,17 @@ def test_phone_regions_match_the_stage() -> None:
     assert set(PHONE_REGIONS) == set(REGIONS)
 
 
-def test_named_columns_cover_fields_dedupe_and_table_checks() -> None:
-    spec = parse_script(
-        "field_rules",
-        {
-            "fields": {"email": {}},
-            "dedupe": {"keys": ["id"]},
-            "table_validations": [
-                {
-                    "expectation": "expect_compound_columns_to_be_unique",
-                    "kwargs": {"column_list": ["id", "city"]},
-                },
-                {
-                    "expectation": "expect_column_pair_values_to_be_equal",
-                    "kwargs": {"column_A": "a", "column_B": "b"},
-                },
-            ],
-        },
-    )
+def test_runnable_expectations_match_the_stage_and_gx() -> None:
+    from etl_express.stages.checks import SUPPORTED_EXPECTATIONS
+
+    assert RUNNABLE_EXPECTATIONS == SUPPORTED_EXPECTATIONS
+    assert all(expectations()[name]["row_level"] for name in RUNNABLE_EXPECTATIONS)
+
+
+def test_named_columns_cover_fields_and_dedupe() -> None:
+    spec = parse_script("field_rules", {"fields": {"email": {}}, "dedupe": {"keys": ["id"]}})
     assert isinstance(spec, FieldRulesSpec)
-    assert spec.named_columns() == [
-        ("$.fields.email", "email"),
-        ("$.dedupe.keys[0]", "id"),
-        ("$.table_validations[0].kwargs.column_list[0]", "id"),
-        ("$.table_validations[0].kwargs.column_list[1]", "city"),
-        ("$.table_validations[1].kwargs.column_A", "a"),
-        ("$.table_validations[1].kwargs.column_B", "b"),
-    ]
+    assert spec.named_columns() == [("$.fields.email", "email"), ("$.dedupe.keys[0]", "id")]
 
 
 def test_steps_decide_the_output_type() -> None:
