@@ -13,6 +13,7 @@ from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from etl_express.detect import entities as E
+from etl_express.detect.person_bounds import person_bounds
 from etl_express.detect.rules import PatternRule
 
 
@@ -70,8 +71,10 @@ _POSSESSIVE = re.compile(r"(?:'s|’s)$")
 
 _CITY_PREFIX = re.compile(r"(?:^|[\s,(])(?:г|гор|город|city of)\.?\s*$", re.IGNORECASE)
 _COMPANY = re.compile(
-    r"\b(?:LLC|Inc|Ltd|GmbH|PJSC|JSC|PLC|Corp|Co|LLP|ООО|ОАО|ЗАО|ПАО|АО|ИП)\.?$|^(?:ООО|ОАО|ЗАО|ПАО|АО)\b"
+    r"\b(?:LLC|Inc|Ltd|GmbH|PJSC|JSC|PLC|Corp|Co|LLP|ООО|ОАО|ЗАО|ПАО|АО|ИП|Инк|Инкорпорэйтед|"
+    r"Лтд|Лимитед|Групп|Холдинг)\.?$|^(?:ООО|ОАО|ЗАО|ПАО|АО)\b"
 )
+_COMPANY_AFTER = re.compile(r"^\s+(?:и партн[её]ры|& (?:Co|Partners|Sons)|and Partners)\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
 
 
@@ -84,6 +87,8 @@ def ner_entity(text: str, start: int, end: int, entity: str) -> str | None:
     """
     value = text[start:end]
     if any(ch.isdigit() for ch in value) or _COMPANY.search(value):
+        return None
+    if _COMPANY_AFTER.match(text[end : end + 16]):
         return None
     before = text[max(0, start - 12) : start]
     if entity == E.PERSON and _CITY_PREFIX.search(before):
@@ -104,6 +109,8 @@ def ner_span(text: str, start: int, end: int, entity: str) -> tuple[int, int] | 
     possessive = _POSSESSIVE.search(text[start:end])
     if possessive:
         end -= len(possessive.group())
+    if entity == E.PERSON:
+        start, end = person_bounds(text, start, end)
     value = text[start:end].strip()
     if len(value) < 2 or not value[0].isupper():
         return None

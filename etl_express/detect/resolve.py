@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from etl_express.detect.entities import LOCATION, PERSON
+from etl_express.detect.person_bounds import person_bounds
 from etl_express.detect.spans import Span
 
 # For these, two detectors seeing parts of one name or address are merged into one span.
@@ -40,10 +41,17 @@ def _merge_same_entity(text: str, spans: list[Span]) -> list[Span]:
     return merged
 
 
+def _tidy(text: str, span: Span) -> Span:
+    if span.entity != PERSON:
+        return span
+    start, end = person_bounds(text, span.start, span.end)
+    return span if (start, end) == (span.start, span.end) else Span(start, end, PERSON, span.score)
+
+
 def resolve(text: str, candidates: Iterable[Span], threshold: float) -> list[Span]:
     """Keep spans at or above ``threshold``; on overlap the higher score (then longer) wins."""
     kept = [s for s in candidates if s.score >= threshold]
-    kept = _merge_same_entity(text, kept)
+    kept = [_tidy(text, span) for span in _merge_same_entity(text, kept)]
     chosen: list[Span] = []
     for span in sorted(kept, key=lambda s: (-s.score, -(s.end - s.start), s.start)):
         if all(span.end <= c.start or c.end <= span.start for c in chosen):

@@ -58,6 +58,8 @@ PERSON = PatternRule(
             group=1,
         ),
         Shape(re.compile(rf"(?<![\w.])([A-Z]\.\s?(?:[A-Z]\.\s?)?{_EN_WORD})(?!\w)"), 0.55),
+        # First name, middle initial, surname: "Marfa V. Eliseeva".
+        Shape(re.compile(rf"(?<![\w.])({_EN_WORD}\s[A-Z]\.\s{_EN_WORD})(?!\w)"), 0.7),
         # A role word right before a capitalized pair: "patient Anna Lee", "signatory Ivan Orlov".
         Shape(
             re.compile(

@@ -21,6 +21,7 @@ def _label(text: str, value: str, entity: str) -> str | None:
         ("Background check consent", "Background", "LOCATION", None),
         ("reference INV-46468. Amount", "INV-46468", "LOCATION", None),
         ("Payment received from MedProm LLC today", "MedProm LLC", "PERSON", None),
+        ("Контрагент Бирюкова и партнеры: ОГРН", "Бирюкова", "PERSON", None),
         ("Мария, перезвоните", "Мария", "PERSON", "PERSON"),
         ("Visit Anna Lee today", "Anna Lee", "PERSON", "PERSON"),
     ],
@@ -32,6 +33,8 @@ def test_ner_label_corrections(text: str, value: str, entity: str, expected: str
 def test_ner_span_trims_titles_and_possessives_and_drops_countries() -> None:
     text = "Dr. Emily Stone's report from Russia"
     assert ner_span(text, 0, len("Dr. Emily Stone's"), "PERSON") == (4, len("Dr. Emily Stone"))
+    ru = "Застрахованный Иван Петров, полис"
+    assert ner_span(ru, 0, len("Застрахованный Иван Петров"), "PERSON") == (15, 26)
     start = text.index("Russia")
     assert ner_span(text, start, start + 6, "LOCATION") is None
 
