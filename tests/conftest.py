@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,22 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _helper_dirs() -> list[Path]:
+    """Folders with shared test helpers (non-test modules such as api_helpers.py)."""
+    tests = ROOT / "tests"
+    found = {
+        path.parent
+        for path in tests.rglob("*.py")
+        if not path.name.startswith(("test_", "conftest")) and "__pycache__" not in path.parts
+    }
+    return sorted(found | {tests})
+
+
+for _folder in _helper_dirs():
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
 TEST_OUTPUT = Path(os.environ.get("ETLX_TEST_OUTPUT", ROOT / "test-output"))
 
 
