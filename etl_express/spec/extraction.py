@@ -10,9 +10,15 @@ from pydantic import Field, StringConstraints
 from etl_express.errors import FieldError
 from etl_express.spec.common import ColumnName, ColumnSchema, ConnId, ShortText, StrictModel
 from etl_express.spec.context import QueryRejected, ValidationContext
-from etl_express.spec.sqlcheck import Dialect, SqlProblem, parse_select, substitute_templates
+from etl_express.spec.sqlcheck import (
+    SQL_DIALECTS,
+    Dialect,
+    SqlProblem,
+    parse_select,
+    substitute_templates,
+)
 
-SQL_SOURCES: Final[dict[str, Dialect]] = {"postgres": "postgres", "mysql": "mysql"}
+SQL_SOURCES: Final[dict[str, Dialect]] = SQL_DIALECTS
 FILE_SOURCES: Final = ("csv", "parquet")
 CHUNK_MIN: Final = 1_000
 CHUNK_MAX: Final = 1_000_000

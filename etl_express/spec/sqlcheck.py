@@ -16,24 +16,22 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 Dialect = Literal["postgres", "mysql", "duckdb"]
+SQL_DIALECTS: Final[dict[str, Dialect]] = {"postgres": "postgres", "mysql": "mysql"}
 
-# Airflow context variables a query may use, and the placeholder type standing in for each.
+# Airflow context variables a query may use (those the extract stage binds, see
+# etl_express.stages.entry; a test keeps both equal), and the placeholder type of each.
 TEMPLATE_VARS: Final[dict[str, str]] = {
     "data_interval_start": "timestamp",
     "data_interval_end": "timestamp",
     "logical_date": "timestamp",
-    "prev_data_interval_start_success": "timestamp",
-    "prev_data_interval_end_success": "timestamp",
     "ts": "text",
     "ts_nodash": "text",
     "ds": "date",
-    "ds_nodash": "text",
-    "run_id": "text",
 }
 
 _TEMPLATE_RE = re.compile(r"(?P<q>')?\{\{\s*(?P<expr>.*?)\s*\}\}(?P<q2>')?", re.DOTALL)
 _STATEMENT_RE = re.compile(r"\{%|\{#")
-_VAR_RE = re.compile(r"^(?P<var>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*(\|.*)?$")
+_VAR_RE = re.compile(r"^(?P<var>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)$")
 
 # Functions with effects outside the query, or that read the server's files.
 _FORBIDDEN_FUNCTIONS: Final = frozenset(
@@ -74,6 +72,11 @@ class TemplateUse:
     variables: tuple[str, ...]
     rendered: str
 
+    @property
+    def params(self) -> tuple[str, ...]:
+        """Task params the query reads (`{{ params.region }}` → "region")."""
+        return tuple(v.split(".", 1)[1] for v in self.variables if v.startswith("params."))
+
 
 def _placeholder(kind: str, quoted: bool, dialect: Dialect) -> str:
     if kind == "timestamp":
@@ -97,6 +100,11 @@ def substitute_templates(sql: str, dialect: Dialect) -> TemplateUse:
         quoted = bool(match.group("q") and match.group("q2"))
         var = _VAR_RE.match(match.group("expr"))
         name = var.group("var") if var else match.group("expr")
+        if var is None:
+            raise SqlProblem(
+                f"template {{{{ {name} }}}} is not a plain variable; filters and expressions "
+                "are not supported (values are bound with their types, not pasted in)"
+            )
         if name.startswith("params."):
             kind = "param"
         elif name in TEMPLATE_VARS:

@@ -21,9 +21,10 @@ def context_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:
     errors = _existence_errors(spec, ctx)
     if errors:
         return errors
+    errors += _param_errors(spec, ctx)
     extracted = _extraction_schemas(spec, ctx)
     if extracted is None:
-        return []
+        return errors
     rules = _field_rules(spec, ctx)
     if rules is not None:
         columns = {c.name for schema in extracted.values() for c in schema}
@@ -67,6 +68,31 @@ def _existence_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError
                 FieldError(
                     f"{path}.name",
                     f"name: there is no {kind.label} script {ref.name!r} ({version})",
+                )
+            )
+    return errors
+
+
+def _param_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:
+    """Every `{{ params.x }}` an extraction query reads must be a param of the task."""
+    from etl_express.spec.sqlcheck import SQL_DIALECTS, SqlProblem, substitute_templates
+
+    errors: list[FieldError] = []
+    for index, ref in enumerate(spec.scripts.extraction):
+        payload = ctx.script_spec(ScriptKind.extraction, ref.name, ref.version)
+        if not payload or payload.get("source") not in SQL_DIALECTS or not payload.get("query"):
+            continue
+        try:
+            used = substitute_templates(payload["query"], SQL_DIALECTS[payload["source"]])
+        except SqlProblem:
+            continue  # the stored script was valid when saved; nothing to add here
+        missing = [p for p in used.params if p not in spec.params]
+        if missing:
+            errors.append(
+                FieldError(
+                    f"$.scripts.extraction[{index}]",
+                    f"extraction {ref.name!r} reads {{{{ params.{missing[0]} }}}}; add "
+                    f"{', '.join(missing)} to the task's params",
                 )
             )
     return errors

@@ -52,10 +52,11 @@ def test_reads_are_accepted_with_their_names() -> None:
 def test_templates_become_typed_literals() -> None:
     sql = (
         "SELECT * FROM t WHERE ts >= {{ data_interval_start }} AND d = '{{ ds }}' "
-        "AND ts < {{ data_interval_end | ts }} AND k = {{ params.key }}"
+        "AND ts < {{ data_interval_end }} AND k = {{ params.key }}"
     )
     used = substitute_templates(sql, "postgres")
     assert used.variables == ("data_interval_start", "ds", "data_interval_end", "params.key")
+    assert used.params == ("key",)
     assert "TIMESTAMP '2000-01-01 00:00:00+00:00'" in used.rendered
     assert "d = '2000-01-01'" in used.rendered and "k = NULL" in used.rendered
     parse_select(used.rendered, "postgres")
@@ -68,8 +69,20 @@ def test_templates_become_typed_literals() -> None:
         ("SELECT {{ secret_var }}", "unknown template variable"),
         ("SELECT {% raw %}1{% endraw %}", "Jinja statements"),
         ("SELECT {{ ds ", "unbalanced"),
+        ("SELECT {{ ds | upper }}", "not a plain variable"),
+        ("SELECT {{ run_id }}", "unknown template variable"),
     ],
 )
 def test_template_refusals(sql: str, fragment: str) -> None:
     with pytest.raises(SqlProblem, match=fragment):
         substitute_templates(sql, "postgres")
+
+
+def test_template_variables_are_those_the_extract_stage_binds() -> None:
+    from etl_express.spec.sqlcheck import TEMPLATE_VARS
+    from etl_express.stages.entry import _template_values
+
+    run = {"data_interval_start": "2026-01-01T00:00:00+00:00",
+           "data_interval_end": "2026-01-02T00:00:00+00:00", "params": {}}  # fmt: skip
+    provided = set(_template_values(run, {"task": {"params": {}}})) - {"params"}
+    assert set(TEMPLATE_VARS) == provided

@@ -95,3 +95,21 @@ def test_python_transformation_for_an_admin_when_enabled(
     finally:
         monkeypatch.delenv("ETLX_ALLOW_PYTHON_TRANSFORMS")
         reset_settings_cache()
+
+
+def test_params_read_by_an_extraction_must_be_task_params() -> None:
+    ctx = make_world()
+    query = "SELECT * FROM customers WHERE city = {{ params.city }}"
+    ctx.scripts[("by_city", 1)] = (
+        ScriptKind.extraction,
+        {"source": "postgres", "connection_id": "etlx_demo", "query": query},
+        None,
+    )
+    payload = _task()
+    payload["scripts"]["extraction"] = [{"name": "by_city", "version": 1, "input": "customers"}]
+    with pytest.raises(ValidationFailed) as failed:
+        parse_task(payload, ctx)
+    assert [e.path for e in failed.value.errors] == ["$.scripts.extraction[0]"]
+    assert "params.city" in failed.value.errors[0].message
+    payload["params"] = {"city": "Kazan"}
+    assert parse_task(payload, ctx).params == {"city": "Kazan"}
