@@ -33,6 +33,7 @@ from etl_express.anonymize.rules import (
     TextPseudonym,
     TextRedact,
 )
+from etl_express.errors import FieldError, ValidationFailed
 
 Detector = Callable[..., list[list[Any]]]
 CYRILLIC = r"[А-Яа-яЁё]"
@@ -128,8 +129,6 @@ def anonymize_text(
     series: pl.Series, rule: TextColumnRule, keys: KeyRing, detector: Detector
 ) -> TextOutcome:
     if series.dtype != pl.String:
-        from etl_express.errors import FieldError, ValidationFailed
-
         raise ValidationFailed(
             [
                 FieldError(

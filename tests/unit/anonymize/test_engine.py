@@ -131,3 +131,10 @@ def test_encrypt_column_round_trip(keys: KeyRing) -> None:
     out = anonymize_frame(FRAME.select("email"), rules, ring).frame["email"]
     assert out[0] == out[2] and out[0].startswith("enc:v1:") and out[3] is None
     assert decrypt_series(out, ring, roles=["Admin"]).to_list() == FRAME["email"].to_list()
+
+
+def test_text_rule_on_non_text_column_named(keys: KeyRing) -> None:
+    rules = parse_rules({"text_columns": {"id": {"entities": {"PERSON": {"operator": "redact"}}}}})
+    with pytest.raises(ValidationFailed) as info:
+        anonymize_frame(FRAME, rules, keys, detector=StubDetector())
+    assert info.value.errors[0].path == "$.text_columns.id"
