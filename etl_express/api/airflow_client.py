@@ -84,6 +84,10 @@ class AirflowApi:
         )
         return result
 
+    async def dag(self, dag_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("GET", f"/api/v2/dags/{dag_id}")
+        return result
+
     async def dag_runs(self, dag_id: str, limit: int = 25) -> list[dict[str, Any]]:
         result = await self._call(
             "GET",

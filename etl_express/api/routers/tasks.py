@@ -51,6 +51,7 @@ class TaskRuns(BaseModel):
     runs: list[RunRecord] = Field(description="Runs as recorded by ETL-Express stages")
     dag_runs: list[dict[str, Any]] = Field(description="Airflow's DAG runs, newest first")
     dag_error: str | None = Field(None, description="Why Airflow has no DAG for this task yet")
+    dag_paused: bool | None = Field(None, description="Whether the DAG is paused in Airflow")
 
 
 @router.get("", response_model=list[TaskRecord], summary="List and search tasks")
@@ -182,11 +183,12 @@ async def task_runs(
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> TaskRuns:
     task, runs = await run_in_threadpool(_runs_of, engine, slug, limit)
-    dag_runs: list[dict[str, Any]] = []
-    dag_error = task.dag_error
+    result = TaskRuns(dag_id=task.dag_id, runs=runs, dag_runs=[], dag_error=task.dag_error)
     if task.state != "draft":
+        airflow = AirflowApi(request)
         try:
-            dag_runs = await AirflowApi(request).dag_runs(task.dag_id, limit)
+            result.dag_paused = bool((await airflow.dag(task.dag_id)).get("is_paused"))
+            result.dag_runs = await airflow.dag_runs(task.dag_id, limit)
         except NotFound as exc:
-            dag_error = dag_error or str(exc)
-    return TaskRuns(dag_id=task.dag_id, runs=runs, dag_runs=dag_runs, dag_error=dag_error)
+            result.dag_error = result.dag_error or str(exc)
+    return result

@@ -982,12 +982,16 @@ function TaskDetail({ slug, onEdit, onBack }) {
         h(C.Button, { size: "sm", variant: "ghost", onClick: onBack }, "← Tasks"),
         h(C.Heading, { size: "lg" }, t.name),
         h(StateBadge, { value: t.state }),
+        runs.data && runs.data.dag_paused !== null && runs.data.dag_paused !== undefined
+          ? h(C.Badge, { variant: "outline", colorPalette: runs.data.dag_paused ? "gray" : "green", "data-testid": "airflow-paused" },
+              runs.data.dag_paused ? "paused in Airflow" : "running in Airflow")
+          : null,
       ),
       h(
         C.HStack,
         { gap: 2 },
         h(C.Button, { size: "sm", colorPalette: "blue", loading: busy === "trigger", disabled: t.state === "draft", onClick: () => act("trigger"), "data-testid": "trigger-task" }, "Trigger"),
-        t.state === "paused"
+        t.state === "paused" || (runs.data && runs.data.dag_paused)
           ? h(C.Button, { size: "sm", variant: "outline", loading: busy === "unpause", onClick: () => act("unpause") }, "Unpause")
           : h(C.Button, { size: "sm", variant: "outline", loading: busy === "pause", disabled: t.state === "draft", onClick: () => act("pause") }, "Pause"),
         h(C.Button, { size: "sm", variant: "outline", onClick: () => onEdit(t) }, "Edit"),

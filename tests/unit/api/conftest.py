@@ -44,8 +44,11 @@ def airflow_auth() -> Iterator[None]:
     from airflow.configuration import conf
     from airflow.models.revoked_token import RevokedToken
 
-    if conf.get("core", "auth_manager") != _SETTINGS["AIRFLOW__CORE__AUTH_MANAGER"]:
-        pytest.skip("Airflow was configured by an earlier test module; run tests/unit/api alone")
+    # When another test module imported Airflow first, its temporary metadata database stays;
+    # the auth settings are read at call time, so set them here in any case.
+    for key in ("AUTH_MANAGER", "SIMPLE_AUTH_MANAGER_USERS"):
+        conf.set("core", key.lower(), _SETTINGS[f"AIRFLOW__CORE__{key}"])
+    conf.set("api_auth", "jwt_secret", _SETTINGS["AIRFLOW__API_AUTH__JWT_SECRET"])
     assert settings.engine is not None
     RevokedToken.metadata.create_all(settings.engine, tables=[RevokedToken.__table__])
     init_auth_manager()
