@@ -37,6 +37,13 @@ RUNNABLE_EXPECTATIONS: Final = frozenset(
 )
 
 
+# Cast targets the stage implements (etl_express.stages.adapter.cast_of; tested together).
+_CASTABLE = re.compile(
+    r"^(?:string|u?int(?:8|16|32|64)|float32|float64|bool|date32|decimal128\(\d+,\s?\d+\)"
+    r"|timestamp\[(?:s|ms|us|ns)(?:,\s?tz=[^\]]+)?\])$"
+)
+
+
 class _Step(StrictModel):
     pass
 
@@ -49,7 +56,14 @@ class CastStep(_Step):
     @field_validator("to")
     @classmethod
     def _type(cls, value: str) -> str:
-        return check_type_name(value)
+        check_type_name(value)
+        if not _CASTABLE.match(value):
+            raise ValueError(
+                f"{value!r} is not a cast target the field-rules stage supports; use string, "
+                "int8..int64, uint8..uint64, float32, float64, bool, date32, decimal128(p,s) "
+                "or timestamp[us] / timestamp[us, tz=UTC]"
+            )
+        return value
 
 
 class TrimStep(_Step):

@@ -41,3 +41,22 @@ def test_steps_decide_the_output_type() -> None:
     assert step_output_type(spec.fields["b"], text) == "date32"
     assert step_output_type(spec.fields["c"], text) == "string"
     assert step_output_type(spec.fields["c"], None) is None
+
+
+def test_every_cast_the_spec_accepts_the_stage_builds() -> None:
+    import pytest
+
+    from etl_express.errors import ValidationFailed
+    from etl_express.stages.adapter import cast_of
+
+    accepted = ["string", "int8", "int32", "int64", "uint16", "uint64", "float32", "float64"]
+    accepted += ["bool", "date32"]
+    accepted += ["decimal128(12,2)", "timestamp[us]", "timestamp[ms, tz=UTC]"]
+    for target in accepted:
+        parse_script("field_rules", {"fields": {"x": {"steps": [{"op": "cast", "to": target}]}}})
+        cast_of(target)
+    for target in ["binary", "json", "time64[us]", "list<int64>", "duration[us]"]:
+        with pytest.raises(ValidationFailed, match="not a cast target"):
+            parse_script(
+                "field_rules", {"fields": {"x": {"steps": [{"op": "cast", "to": target}]}}}
+            )
