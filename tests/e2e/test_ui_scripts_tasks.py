@@ -102,4 +102,13 @@ def test_scripts_of_each_kind_and_a_task_created_in_the_ui(
         seconds = _wait_for_dag_in_list(session, dag_id, 120)
         print(f"{dag_id} in Airflow's DAG list {seconds:.1f} s after saving in the UI")
         page.screenshot(path=str(test_output_dir / "ui_dag_in_airflow_list.png"))
+
+        # Trigger from our page: the run goes through Airflow and is listed with the task.
+        session.open_etl_express()
+        page.get_by_role("tab", name="ETL tasks").click()
+        page.get_by_text(task_name).click()
+        page.get_by_test_id("trigger-task").click()
+        expect(page.get_by_text("started.")).to_be_visible(timeout=60_000)
+        expect(page.get_by_test_id("airflow-paused")).to_have_text("running in Airflow")
+        page.screenshot(path=str(test_output_dir / "ui_task_triggered.png"))
         assert session.errors == []

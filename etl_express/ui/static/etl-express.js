@@ -324,18 +324,33 @@ function Overview() {
 
 // ---------------------------------------------------------------- audit
 
-function AuditTable({ rows }) {
-  return h(DataTable, {
+function AuditTable({ rows, expandable = false }) {
+  const [open, setOpen] = useState(null);
+  const table = h(DataTable, {
     rows,
     empty: "No audit events yet.",
     rowKey: (e) => e.id,
+    onRowClick: expandable ? (e) => setOpen(open && open.id === e.id ? null : e) : undefined,
     columns: [
       { label: "When", render: (e) => when(e.at) },
-      { label: "Actor", render: (e) => e.actor },
+      { label: "Actor", render: (e) => (e.actor_kind === "system" ? `${e.actor} (system)` : e.actor) },
       { label: "Action", render: (e) => h(C.Code, { fontSize: "xs" }, e.action) },
       { label: "Object", render: (e) => `${e.object_type}${e.object_id ? ` ${e.object_id}` : ""}` },
     ],
   });
+  if (!open) return table;
+  const part = (label, value) =>
+    value ? h(C.Box, { key: label }, h(C.Text, { fontSize: "sm", fontWeight: "semibold", mb: 1 }, label), h(Mono, null, JSON.stringify(value, null, 2))) : null;
+  return h(
+    C.Stack,
+    { gap: 3 },
+    table,
+    h(
+      Section,
+      { title: `Event ${open.id}: ${open.action} by ${open.actor}` },
+      h(C.SimpleGrid, { columns: { base: 1, lg: 3 }, gap: 3 }, part("Before", open.before), part("After", open.after), part("Details", open.details)),
+    ),
+  );
 }
 
 function AuditPage() {
@@ -371,7 +386,7 @@ function AuditPage() {
       ? h(
           C.Stack,
           { gap: 2 },
-          h(AuditTable, { rows: data.items }),
+          h(AuditTable, { rows: data.items, expandable: true }),
           h(
             C.HStack,
             { justifyContent: "space-between" },
@@ -1022,7 +1037,7 @@ function TaskDetail({ slug, onEdit, onBack }) {
         Section,
         { title: "Pinned script versions" },
         h(DataTable, {
-          rows: t.scripts,
+          rows: [...t.scripts].sort((a, b) => KINDS.indexOf(a.role) - KINDS.indexOf(b.role) || a.position - b.position),
           rowKey: (p) => `${p.role}-${p.position}`,
           columns: [
             { label: "Role", render: (p) => h(StateBadge, { value: p.role }) },
@@ -1033,6 +1048,24 @@ function TaskDetail({ slug, onEdit, onBack }) {
         }),
       ),
     ),
+    runs.data && runs.data.runs.length
+      ? h(
+          Section,
+          { title: "Runs recorded by ETL-Express" },
+          h(DataTable, {
+            rows: runs.data.runs,
+            rowKey: (r) => r.id,
+            columns: [
+              { label: "Run", render: (r) => h(C.Text, { fontFamily: "mono", fontSize: "xs" }, r.dag_run_id) },
+              { label: "State", render: (r) => h(StateBadge, { value: r.state }) },
+              { label: "Stage", render: (r) => r.stage || "—" },
+              { label: "Started", render: (r) => when(r.started_at) },
+              { label: "Ended", render: (r) => when(r.ended_at) },
+              { label: "Error", render: (r) => (r.error ? r.error.message || JSON.stringify(r.error) : "—") },
+            ],
+          }),
+        )
+      : null,
     h(
       Section,
       { title: "Airflow runs", actions: h(C.Button, { size: "xs", variant: "ghost", onClick: runs.reload }, "Refresh") },
