@@ -7,8 +7,9 @@ registry holds only the recognizers the requested entities need.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -44,6 +45,8 @@ class DetectionEngine:
     analyzer: Any  # presidio_analyzer.AnalyzerEngine
     natasha: Any  # NatashaRecognizer | None
     needs_nlp: bool
+    # natasha's batch results live on the shared recognizer between prime() and clear().
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def _artifacts(self, texts: Sequence[str]) -> Iterator[Any]:
         if not self.needs_nlp:
@@ -66,16 +69,17 @@ class DetectionEngine:
         """Presidio RecognizerResults per text, from every recognizer in the registry."""
         wanted = sorted(self.entities)
         recognizers = self.analyzer.registry.get_recognizers(language=self.lang, entities=wanted)
-        if self.natasha is not None:
-            self.natasha.prime(texts)
-        try:
-            return [
-                [r for rec in recognizers for r in rec.analyze(text, wanted, artifacts)]
-                for text, artifacts in zip(texts, self._artifacts(texts), strict=True)
-            ]
-        finally:
+        with self.lock:
             if self.natasha is not None:
-                self.natasha.clear()
+                self.natasha.prime(texts)
+            try:
+                return [
+                    [r for rec in recognizers for r in rec.analyze(text, wanted, artifacts)]
+                    for text, artifacts in zip(texts, self._artifacts(texts), strict=True)
+                ]
+            finally:
+                if self.natasha is not None:
+                    self.natasha.clear()
 
 
 def _nlp_engine(lang: str, with_ner: bool) -> Any:

@@ -48,3 +48,15 @@ def test_parallel_path_matches_single_process(lang: str, monkeypatch: pytest.Mon
     monkeypatch.setattr(runner, "POOL_MIN_TEXTS", 4)
     monkeypatch.setenv("ETLX_DETECT_WORKERS", "2")
     assert detect_texts(texts, lang=lang, mode="patterns") == single
+
+
+def test_concurrent_callers_get_their_own_results() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [[f"Звонила Анна Петрова, ИНН 7707083893, номер {i}"] for i in range(4)] + [
+        ["Иван Сидоров из Казани"]
+    ] * 4
+    expected = [detect_texts(b, lang="ru", mode="full") for b in batches]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda b: detect_texts(b, lang="ru", mode="full"), batches))
+    assert got == expected
