@@ -27,6 +27,12 @@ class ValidationContext:
         """Output columns of `sql` (templates already substituted) run on `conn_id`."""
         return None
 
+    def describe_files(
+        self, source: str, path: str, delimiter: str, encoding: str
+    ) -> list[ColumnSchema] | None:
+        """Columns of CSV/Parquet files (see spec.describe.describe_local_files)."""
+        return None
+
     def script_schema(self, name: str, version: int | None) -> list[ColumnSchema] | None:
         """Recorded output schema of a stored script version (None version = latest)."""
         return None
@@ -56,6 +62,16 @@ class StaticContext(ValidationContext):
     )
     is_admin: bool = False
     describer: Callable[[str, str], list[ColumnSchema] | None] | None = None
+    read_local_files: bool = False
+
+    def describe_files(
+        self, source: str, path: str, delimiter: str, encoding: str
+    ) -> list[ColumnSchema] | None:
+        if not self.read_local_files:
+            return None
+        from etl_express.spec.describe import describe_local_files
+
+        return describe_local_files(source, path, delimiter=delimiter, encoding=encoding)
 
     def connection_exists(self, conn_id: str) -> bool | None:
         return None if self.connections is None else conn_id in self.connections

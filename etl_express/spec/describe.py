@@ -242,3 +242,54 @@ def connection_url(source: str, conn: Any) -> str:
     host = conn.host or "127.0.0.1"
     port = f":{conn.port}" if conn.port else ""
     return f"{scheme}://{auth}{'@' if auth else ''}{host}{port}/{quote(conn.schema or '', safe='')}"
+
+
+def describe_local_files(
+    source: str, path: str, *, delimiter: str = ",", encoding: str = "utf8"
+) -> list[ColumnSchema] | None:
+    """Columns of the first file a local path or glob names, as the file sources read them.
+
+    Parquet: the file's own schema. CSV: the header's names, every column text (the CSV
+    source reads all values as strings). None for s3:// paths (credentials live in Airflow);
+    QueryRejected when nothing matches or the file cannot be read.
+    """
+    import glob
+    import os
+
+    if path.startswith("s3://"):
+        return None
+    files = sorted(f for f in glob.glob(path) if os.path.isfile(f))
+    if not files and os.path.isdir(path):
+        files = sorted(
+            os.path.join(root, name)
+            for root, _, names in os.walk(path)
+            for name in names
+            if not name.startswith((".", "_"))
+        )
+    if not files:
+        raise QueryRejected(f"no file matches {path!r}")
+    try:
+        return _file_columns(source, files[0], delimiter, encoding)
+    except (OSError, ValueError) as err:
+        raise QueryRejected(f"{os.path.basename(files[0])}: {err}") from None
+
+
+def _file_columns(source: str, file: str, delimiter: str, encoding: str) -> list[ColumnSchema]:
+    if source == "parquet":
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(file)
+        return [
+            ColumnSchema(name=f.name, type=_arrow_name(f.type), nullable=f.nullable) for f in schema
+        ]
+    import pyarrow.csv as pacsv
+
+    with open(file, "rb") as handle:
+        reader = pacsv.open_csv(
+            handle,
+            read_options=pacsv.ReadOptions(block_size=1 << 16, encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=True),
+        )
+        names = list(reader.schema.names)
+    return [ColumnSchema(name=name, type="string") for name in names]

@@ -26,9 +26,10 @@ _S3_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^\x00-\x1f]*)?$"
 
 
 class CsvOptions(StrictModel):
+    """How the CSV source reads files: a header row names the columns, every value is text."""
+
     delimiter: str = Field(",", min_length=1, max_length=1)
-    has_header: bool = True
-    encoding: Literal["utf8", "utf8-lossy"] = "utf8"
+    encoding: Literal["utf8", "cp1251", "latin1"] = "utf8"
     null_values: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
         default_factory=list, max_length=32
     )
@@ -83,6 +84,10 @@ def check_extraction(
     if spec.dialect is not None:
         query_errors, described = _query_errors(spec, ctx, errors)
         errors += query_errors
+        schema = described or schema
+    elif not errors:
+        file_errors, described = _file_errors(spec, ctx)
+        errors += file_errors
         schema = described or schema
     if schema is not None:
         errors += _schema_errors(spec, schema)
@@ -153,6 +158,18 @@ def _query_errors(
         described = ctx.describe_query(spec.connection_id, rendered)
     except QueryRejected as rejected:
         return [FieldError("$.query", f"query was rejected by the source: {rejected}")], None
+    return [], described
+
+
+def _file_errors(
+    spec: ExtractionSpec, ctx: ValidationContext
+) -> tuple[list[FieldError], list[ColumnSchema] | None]:
+    assert spec.path is not None
+    csv = spec.csv or CsvOptions()
+    try:
+        described = ctx.describe_files(spec.source, spec.path, csv.delimiter, csv.encoding)
+    except QueryRejected as rejected:
+        return [FieldError("$.path", f"path cannot be read: {rejected}")], None
     return [], described
 
 
