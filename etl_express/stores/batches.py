@@ -20,6 +20,8 @@ from etl_express.stores.jsonable import to_jsonable
 from etl_express.stores.records import BatchRecord, UploadRecord
 from etl_express.stores.schema import etl_tasks, outbox_batches, uploads
 
+# `blocked → ready_for_review` is deliberately absent: only `release_blocked` (an admin's
+# audited override with a reason, see etl_express.registry.privacy_override) may make it.
 TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
     "processing": frozenset({"ready_for_review", "blocked", "failed", "cancelled"}),
     "ready_for_review": frozenset({"approved", "rejected", "expired", "cancelled"}),
@@ -207,6 +209,41 @@ def update_fields(tx: AuditedTx, batch: BatchRecord, **fields: Any) -> BatchReco
     )
     updated = get_batch(tx.conn, batch.id)
     assert updated is not None
+    return updated
+
+
+def release_blocked(tx: AuditedTx, batch: BatchRecord, override: Mapping[str, Any]) -> BatchRecord:
+    """Move a `blocked` batch to `ready_for_review`, keeping `override` ({by, at, reason}) in its
+    privacy report; the one way past the privacy gate. Callers check who may do it."""
+    if batch.state != "blocked":
+        raise Conflict(
+            f"batch {batch.id} is {batch.state}, not blocked; there is nothing to override"
+        )
+    report = {**(batch.privacy_report or {}), "override": to_jsonable(dict(override))}
+    values: dict[str, Any] = {"privacy_report": report}
+    if batch.expires_at is None:
+        values["expires_at"] = _retention_end()  # the review clock starts now
+    done = tx.conn.execute(
+        sa.update(outbox_batches)
+        .where(outbox_batches.c.id == batch.id, outbox_batches.c.state == "blocked")
+        .values(state="ready_for_review", updated_at=sa.func.now(), **values)
+    ).rowcount
+    if done != 1:
+        raise Conflict(f"batch {batch.id} changed meanwhile; reload it and try again")
+    updated = get_batch(tx.conn, batch.id)
+    assert updated is not None
+    tx.record(
+        "batch.override_block",
+        "batch",
+        batch.id,
+        before={"state": batch.state, "blocked_reason": batch.blocked_reason},
+        after={
+            "state": updated.state,
+            "override": report["override"],
+            "expires_at": to_jsonable(updated.expires_at),
+        },
+        details={"reason": override.get("reason")},
+    )
     return updated
 
 
