@@ -14,6 +14,7 @@ from typing import Any
 from etl_express.stages import runner
 from etl_express.stages.adapter import field_rules_config
 from etl_express.stages.errors import SafeMessageError, stage_errors
+from etl_express.stages.transform import Dedupe
 from etl_express.staging.store import StagingStore
 
 Chunk = dict[str, Any]
@@ -135,23 +136,40 @@ def field_rules(run: dict[str, Any], bundle: dict[str, Any], chunk: Chunk) -> Ch
             "quarantined": stats["rows_quarantined"]}  # fmt: skip
 
 
+def _dedupe(bundle: dict[str, Any], names: set[str]) -> dict[str, Dedupe]:
+    scripts = _scripts(bundle, "field_rules")
+    dedupe = (scripts[0]["spec"].get("dedupe") or {}) if scripts else {}
+    if not dedupe.get("keys"):
+        return {}
+    rule = Dedupe(tuple(dedupe["keys"]), dedupe.get("keep", "first"))
+    return {name: rule for name in names}
+
+
 def transform(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) -> list[Chunk]:
+    """The transformation over all chunks; also where dedupe crosses chunk boundaries."""
     ctx = _ctx(run)
     scripts = _scripts(bundle, "transformation")
     stages = {c["input"]: c["stage"] for c in chunks}
+    dedupe = _dedupe(bundle, set(stages))
     if not scripts:
         if len(stages) > 1:
             raise SafeMessageError("several extractions need a transformation to combine them")
-        return [{"chunk": int(c["chunk"]), "stage": c["stage"]} for c in chunks]
-    spec = scripts[0]["spec"]
-    if spec.get("language", "sql") != "sql":
-        raise SafeMessageError("python transformations are not run by the stage engine")
-    inputs = {i["name"]: stages.get(i["name"], f"field_rules.{i['name']}") for i in spec["inputs"]}
+        if not dedupe:
+            return [{"chunk": int(c["chunk"]), "stage": c["stage"]} for c in chunks]
+        sql, inputs = f"SELECT * FROM {next(iter(stages))}", stages
+    else:
+        spec = scripts[0]["spec"]
+        if spec.get("language", "sql") != "sql":
+            raise SafeMessageError("python transformations are not run by the stage engine")
+        sql = spec["sql"]
+        inputs = {
+            i["name"]: stages.get(i["name"], f"field_rules.{i['name']}") for i in spec["inputs"]
+        }
     chunk_rows = max(
         [int(s["spec"].get("chunk_size", 100_000)) for s in _scripts(bundle, "extraction")]
         or [100_000]
     )
-    count = runner.transform_whole(ctx, spec["sql"], inputs, chunk_rows)
+    count = runner.transform_whole(ctx, sql, inputs, chunk_rows, dedupe)
     return [{"chunk": i, "stage": runner.TRANSFORM} for i in range(count)]
 
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 from etl_express.stages.config import FieldRulesConfig, TransformConfig
 from etl_express.stages.errors import SafeMessageError, stage_errors
 from etl_express.stages.field_rules import apply_field_rules
-from etl_express.stages.transform import run_transform, stream_transform
+from etl_express.stages.transform import SEQ, Dedupe, run_transform, stream_transform
 from etl_express.stages.transform_mode import transform_mode
 from etl_express.staging.store import StagingStore
 
@@ -61,7 +61,13 @@ def field_rules_chunk(
     with stage_errors(FIELD_RULES, chunk):
         result = apply_field_rules(ctx.read(source, chunk), config)
         ctx.write(f"{QUARANTINE}{target.removeprefix(FIELD_RULES)}", chunk, result.quarantine)
-        ctx.write(target, chunk, result.clean)
+        clean = result.clean
+        if config.dedupe_keys:
+            # Dedupe within the chunk is done; the position lets the transform stage dedupe
+            # across chunks, keeping the same (first or last) row a single pass would keep.
+            seq = pl.int_range(pl.len(), dtype=pl.Int64) + (chunk << 32)
+            clean = clean.with_columns(seq.alias(SEQ))
+        ctx.write(target, chunk, clean)
         return ctx.stats(target, chunk, result.stats)
 
 
@@ -76,7 +82,13 @@ def transform_chunk(
         return ctx.stats(TRANSFORM, chunk, {"rows_in": table.num_rows, "rows_out": out.num_rows})
 
 
-def transform_whole(ctx: RunContext, sql: str, inputs: dict[str, str], chunk_rows: int) -> int:
+def transform_whole(
+    ctx: RunContext,
+    sql: str,
+    inputs: dict[str, str],
+    chunk_rows: int,
+    dedupe: dict[str, Dedupe] | None = None,
+) -> int:
     """Run `sql` over all staged chunks of each input (name → staged stage), streamed from
     Parquet by DuckDB; the result is re-cut into chunks. Returns the chunk count."""
     import pyarrow.dataset as ds
@@ -91,7 +103,9 @@ def transform_whole(ctx: RunContext, sql: str, inputs: dict[str, str], chunk_row
                 raise SafeMessageError(f"no {stage} chunks staged for this run")
             readers[name] = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
         ctx.store.remove_stage(ctx.run_id, TRANSFORM)
-        batches = stream_transform(sql, {n: d.scanner().to_reader() for n, d in readers.items()})
+        batches = stream_transform(
+            sql, {n: d.scanner().to_reader() for n, d in readers.items()}, dedupe=dedupe
+        )
         count = 0
         for count, batch in enumerate(rechunk(batches, chunk_rows), start=1):
             ctx.write(TRANSFORM, count - 1, pa.Table.from_batches([batch]))

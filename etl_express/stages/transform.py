@@ -9,6 +9,7 @@ no extensions, no attached databases).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import polars as pl
@@ -24,26 +25,62 @@ def _arrow(value: Input) -> pa.Table | pa.RecordBatchReader:
     return value.to_arrow() if isinstance(value, pl.DataFrame) else value
 
 
-def _connect(inputs: Mapping[str, Input], threads: int) -> object:
+SEQ = "_etlx_seq"
+
+
+@dataclass(frozen=True)
+class Dedupe:
+    """Keep one row per key over the whole input: the first (or last) by `_etlx_seq`, the
+    position the field rules stage stamped on each row (chunk, row)."""
+
+    keys: tuple[str, ...]
+    keep: str = "first"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _dedupe_view(name: str, dedupe: Dedupe) -> str:
+    keys = ", ".join(_quote(k) for k in dedupe.keys)
+    order = "DESC" if dedupe.keep == "last" else "ASC"
+    return (
+        f"CREATE VIEW {_quote(name)} AS SELECT * EXCLUDE ({SEQ}) FROM {_quote('__raw_' + name)} "
+        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {SEQ} {order}) = 1"
+    )
+
+
+def _connect(
+    inputs: Mapping[str, Input], threads: int, dedupe: Mapping[str, Dedupe] | None = None
+) -> object:
     import duckdb
 
     con = duckdb.connect(config={"threads": threads})
     for name, value in inputs.items():
         if not name.isidentifier():
             raise SafeMessageError(f"input name {name!r} is not an identifier")
-        con.register(name, _arrow(value))
+        if dedupe and name in dedupe:
+            con.register(f"__raw_{name}", _arrow(value))
+            con.execute(_dedupe_view(name, dedupe[name]))
+        else:
+            con.register(name, _arrow(value))
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
 
 
 def stream_transform(
-    sql: str, inputs: Mapping[str, Input], *, batch_rows: int = _BATCH_ROWS, threads: int = 1
+    sql: str,
+    inputs: Mapping[str, Input],
+    *,
+    batch_rows: int = _BATCH_ROWS,
+    threads: int = 1,
+    dedupe: Mapping[str, Dedupe] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Run `sql` and yield its result in record batches of at most `batch_rows` rows."""
     import duckdb
 
-    con = _connect(inputs, threads)
+    con = _connect(inputs, threads, dedupe)
     assert isinstance(con, duckdb.DuckDBPyConnection)
     try:
         try:

@@ -1,0 +1,147 @@
+"""Outbox load on real PostgreSQL: typed table, idempotent chunks, all-or-nothing publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import psycopg
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+
+from etl_express.stages.errors import SafeMessageError
+from etl_express.stages.outbox import discard_loading, finalize_batch, load_chunk
+
+
+def new_batch(url: str) -> int:
+    from etl_express.stores import batches
+    from etl_express.stores.audit import SYSTEM, audited
+    from etl_express.stores.db import make_engine
+    from etl_express.stores.schema import etl_tasks
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        task_id = (
+            conn.execute(sa.select(etl_tasks.c.id).where(etl_tasks.c.slug == "t_outbox")).scalar()
+            or conn.execute(
+                sa.insert(etl_tasks)
+                .values(
+                    slug="t_outbox", name="t", owner="o", created_by="o", updated_by="o", spec={}
+                )
+                .returning(etl_tasks.c.id)
+            ).scalar_one()
+        )
+    with audited(engine, SYSTEM) as tx:
+        batch_id = batches.create_batch(tx, task_id=task_id, run_id=None).id
+    engine.dispose()
+    return batch_id
+
+
+def chunk(start: int, rows: int) -> pa.Table:
+    return pa.table(
+        {
+            "id": pa.array(range(start, start + rows), pa.int64()),
+            "amount": pa.array([Decimal("10.25")] * rows, pa.decimal128(12, 2)),
+            "born": pa.array([dt.date(1990, 1, 1)] * rows, pa.date32()),
+            "seen": pa.array(
+                [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * rows, pa.timestamp("us", "UTC")
+            ),
+            "name": pa.array(["Пётр"] * rows, pa.string()),
+        }
+    )
+
+
+def libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def visible_tables(url: str) -> set[str]:
+    with psycopg.connect(libpq(url)) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'outbox'"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def batch_row(url: str, batch_id: int) -> tuple[object, ...]:
+    with psycopg.connect(libpq(url)) as conn:
+        row = conn.execute(
+            "SELECT state, table_name, row_count, schema FROM outbox_batches WHERE id = %s",
+            (batch_id,),
+        ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_chunks_retry_without_duplicates_and_publish_atomically(etlx_db: str) -> None:
+    batch_id = new_batch(etlx_db)
+    assert load_chunk(etlx_db, batch_id, 0, chunk(0, 100)) == 100
+    assert load_chunk(etlx_db, batch_id, 1, chunk(100, 50)) == 50
+    assert load_chunk(etlx_db, batch_id, 1, chunk(100, 50)) == 50  # a retried chunk
+    # nothing visible yet: the batch is processing and its table has the hidden name
+    assert batch_row(etlx_db, batch_id)[:3] == ("processing", None, 0)
+    assert f"batch_{batch_id}" not in visible_tables(etlx_db)
+
+    with pytest.raises(SafeMessageError, match="only 2 of 3 chunks"):
+        finalize_batch(etlx_db, batch_id, 3)
+    assert batch_row(etlx_db, batch_id)[0] == "processing"
+
+    done = finalize_batch(etlx_db, batch_id, 2, privacy_report={"gate": {"passed": True}})
+    assert (done.state, done.row_count) == ("ready_for_review", 150)
+    state, table, rows, schema = batch_row(etlx_db, batch_id)
+    assert (state, table, rows) == ("ready_for_review", f"batch_{batch_id}", 150)
+    assert [(c["name"], c["type"]) for c in schema] == [  # type: ignore[attr-defined]
+        ("id", "bigint"),
+        ("amount", "numeric(12,2)"),
+        ("born", "date"),
+        ("seen", "timestamp with time zone"),
+        ("name", "text"),
+    ]
+    with psycopg.connect(libpq(etlx_db)) as conn:
+        count, distinct, amount = conn.execute(
+            f"SELECT count(*), count(DISTINCT id), sum(amount) FROM outbox.batch_{batch_id}"
+        ).fetchone()  # type: ignore[misc]
+    assert (count, distinct, amount) == (150, 150, Decimal("1537.50"))
+    assert f"_loading_{batch_id}" not in visible_tables(etlx_db)
+    # finalize again (a retried task): same answer, nothing changes
+    again = finalize_batch(etlx_db, batch_id, 2)
+    assert (again.state, again.row_count) == ("ready_for_review", 150)
+
+
+def test_failed_chunk_load_leaves_nothing_and_retry_is_clean(etlx_db: str) -> None:
+    batch_id = new_batch(etlx_db)
+    load_chunk(etlx_db, batch_id, 0, chunk(0, 10))
+    bad = chunk(10, 10).set_column(1, "amount", pa.array(["x"] * 10, pa.string()))
+    with pytest.raises(Exception):  # noqa: B017 - the driver's error type is not ours
+        load_chunk(etlx_db, batch_id, 1, bad)
+    with pytest.raises(SafeMessageError, match="only 1 of 2"):
+        finalize_batch(etlx_db, batch_id, 2)
+    load_chunk(etlx_db, batch_id, 1, chunk(10, 10))
+    assert finalize_batch(etlx_db, batch_id, 2).row_count == 20
+
+
+def test_quasi_identifiers_k_anonymity_and_blocked_batches(etlx_db: str) -> None:
+    batch_id = new_batch(etlx_db)
+    load_chunk(etlx_db, batch_id, 0, chunk(0, 5))
+    done = finalize_batch(
+        etlx_db, batch_id, 1, quasi_identifiers=("born",), blocked_reason="privacy gate: 1 finding"
+    )
+    assert done.state == "blocked"
+    with psycopg.connect(libpq(etlx_db)) as conn:
+        report = conn.execute(
+            "SELECT privacy_report FROM outbox_batches WHERE id = %s", (batch_id,)
+        ).fetchone()[0]  # type: ignore[index]
+    assert report["k_anonymity"]["k"] == 5
+
+
+def test_empty_batch_and_discard(etlx_db: str) -> None:
+    batch_id = new_batch(etlx_db)
+    load_chunk(etlx_db, batch_id, 0, chunk(0, 0))
+    assert finalize_batch(etlx_db, batch_id, 1).row_count == 0
+    other = new_batch(etlx_db)
+    load_chunk(etlx_db, other, 0, chunk(0, 3))
+    discard_loading(etlx_db, other)
+    assert f"_loading_{other}" not in visible_tables(etlx_db)
+    with pytest.raises(SafeMessageError, match="only 0 of 1"):
+        finalize_batch(etlx_db, other, 1)

@@ -1,0 +1,229 @@
+"""The DAG's stage entry points end to end on real PostgreSQL, with failure injection.
+
+Runs extract → field_rules (per chunk) → transform → anonymize (per chunk) → load_outbox the
+way the compiled DAG calls them, then breaks things: a bad value type, a stage that raises,
+a load that dies half way. Each time: stage and chunk named, no row data in the message, no
+visible batch, and a retry that ends with exactly the right rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from etl_express.settings import reset_settings_cache
+from etl_express.stages import entry, runner
+from etl_express.stages.errors import StageError
+
+ROWS = 2500
+CHUNK = 1000
+
+
+@pytest.fixture(scope="module")
+def source_url(pg_database: str) -> str:
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS people")
+        conn.execute(
+            "CREATE TABLE people (id bigint, full_name text, email text, phone text, "
+            "birth_date date, inn text, city text, amount numeric(12,2), "
+            "updated_at timestamptz)"
+        )
+        conn.execute(
+            "INSERT INTO people SELECT g, ' Иван ' || g, ' USER' || g || '@Example.com', "
+            "CASE WHEN g % 2 = 0 THEN '8 916 ' || lpad(g::text, 7, '0') ELSE 'n/a' END, "
+            "DATE '1980-01-01' + g, lpad((g * 7919)::text, 10, '0'), "
+            "CASE WHEN g % 2 = 0 THEN 'moscow' ELSE 'kazan' END, g * 1.5, "
+            f"TIMESTAMPTZ '2024-01-01 00:00:00+00' + make_interval(mins => g) "
+            f"FROM generate_series(1, {ROWS}) g"
+        )
+        # one row duplicated: dedupe must remove it
+        conn.execute("INSERT INTO people SELECT * FROM people WHERE id = 7")
+    return pg_database
+
+
+@pytest.fixture
+def env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, etlx_db: str, source_url: str
+) -> Iterator[str]:
+    monkeypatch.setenv("ETLX_DATABASE_URL", etlx_db)
+    monkeypatch.setenv("ETLX_STAGING_DIR", str(tmp_path / "staging"))
+    monkeypatch.delenv("ETLX_STAGING_URL", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SRC", source_url)
+    monkeypatch.setenv("ETLX_PSEUDONYM_KEY", "k" * 32)
+    reset_settings_cache()
+    yield etlx_db
+    reset_settings_cache()
+
+
+def _task(url: str) -> int:
+    from etl_express.stores.db import make_engine
+    from etl_express.stores.schema import etl_tasks
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        task_id = conn.execute(
+            sa.insert(etl_tasks)
+            .values(slug="people", name="people", owner="o", created_by="o", updated_by="o",
+                    spec={})
+            .returning(etl_tasks.c.id)
+        ).scalar_one()  # fmt: skip
+    engine.dispose()
+    return int(task_id)
+
+
+def bundle(task_id: int, **overrides: Any) -> dict[str, Any]:
+    extraction = {"source": "postgres", "connection_id": "src", "chunk_size": CHUNK,
+                  "query": "SELECT * FROM people WHERE updated_at < {{ data_interval_end }}"}  # fmt: skip
+    field_rules = {
+        "fields": {
+            "full_name": {"steps": [{"op": "trim"}]},
+            "email": {"steps": [{"op": "email"}],
+                      "validations": [{"expectation": "expect_column_values_to_not_be_null",
+                                       "severity": "quarantine"}]},
+            "phone": {"steps": [{"op": "phone_e164", "default_region": "RU"}]},
+            "city": {"steps": [{"op": "case", "to": "title"}]},
+            "id": {"steps": [{"op": "cast", "to": "int64", "strict": True}]},
+        },
+        "dedupe": {"keys": ["id"]},
+    }  # fmt: skip
+    transformation = {"language": "sql", "inputs": [{"name": "source"}],
+                      "sql": "SELECT id, full_name, email, phone, birth_date, inn, city, amount "
+                             "FROM source WHERE amount > 3"}  # fmt: skip
+    anonymization = {
+        "columns": {
+            "full_name": {"operator": "fake", "kind": "person_name"},
+            "email": {"operator": "pseudonym"},
+            "inn": {"operator": "pseudonym"},
+            "phone": {"operator": "mask", "keep_last": 2},
+            "birth_date": {"operator": "generalize", "kind": "date", "to": "year"},
+        },
+        "unlisted_columns": "keep",
+    }
+    specs = {"extraction": extraction, "field_rules": field_rules,
+             "transformation": transformation, "anonymization": anonymization, **overrides}  # fmt: skip
+    return {
+        "task": {"id": task_id, "slug": "people", "quasi_identifiers": ["city"], "params": {}},
+        "scripts": [
+            {"role": role, "position": 0, "input_name": "source" if role == "extraction" else None,
+             "name": role, "kind": role, "version": 1, "spec": spec}
+            for role, spec in specs.items() if spec is not None
+        ],
+    }  # fmt: skip
+
+
+def run_info(run_id: str = "manual__1") -> dict[str, Any]:
+    return {"dag_id": "etlx__people", "dag_run_id": run_id, "task_id": "x", "map_index": -1,
+            "data_interval_start": "2024-01-01T00:00:00+00:00",
+            "data_interval_end": "2024-01-03T00:00:00+00:00",
+            "logical_date": "2024-01-01T00:00:00+00:00", "params": {}}  # fmt: skip
+
+
+def run_all(run: dict[str, Any], bundle_: dict[str, Any]) -> dict[str, Any]:
+    chunks = entry.extract(run, bundle_)
+    cleaned = [entry.field_rules(run, bundle_, c) for c in chunks]
+    shaped = entry.transform(run, bundle_, cleaned)
+    anonymized = [entry.anonymize(run, bundle_, c) for c in shaped]
+    return entry.load_outbox(run, bundle_, anonymized)
+
+
+def outbox_state(url: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        return conn.execute(
+            "SELECT state, table_name, row_count FROM outbox_batches ORDER BY id"
+        ).fetchall()
+
+
+def test_source_to_outbox(env: str) -> None:
+    result = run_all(run_info(), bundle(_task(env)))
+    expected = ROWS - 1  # amount > 3 drops id 1 and 2; the duplicate of id 7 is removed
+    assert result["row_count"] == expected - 1
+    assert outbox_state(env) == [(result["state"], result["table_name"], expected - 1)]
+    with psycopg.connect(env.replace("+psycopg", "")) as conn:
+        row = conn.execute(
+            f"SELECT id, full_name, email, phone, birth_date, city, amount "
+            f"FROM outbox.{result['table_name']} WHERE id = 4"
+        ).fetchone()
+        report = conn.execute("SELECT privacy_report FROM outbox_batches").fetchone()[0]  # type: ignore[index]
+    assert row is not None
+    assert row[1] != "Иван 4" and "@" not in row[2] and row[3].endswith("04")
+    assert str(row[4]) == "1980-01-01" and row[5] == "Moscow" and str(row[6]) == "6.00"
+    assert report["k_anonymity"]["k"] > 1 and report["gate"]["chunks"] == 3
+    # the run's staging is gone once the batch is published
+    staging = Path(os.environ["ETLX_STAGING_DIR"])
+    assert not staging.exists() or list(staging.iterdir()) == []
+
+
+def test_stage_that_raises_names_stage_and_chunk_without_data(env: str) -> None:
+    task_id = _task(env)
+    strict = bundle(task_id)
+    rules = strict["scripts"][1]["spec"]
+    rules["fields"]["inn"] = {"validations": [
+        {"expectation": "expect_column_values_to_match_regex", "kwargs": {"regex": "^9"},
+         "severity": "fail"}]}  # fmt: skip
+    run = run_info("manual__fail")
+    chunks = entry.extract(run, strict)
+    with pytest.raises(StageError) as failed:
+        entry.field_rules(run, strict, chunks[1])
+    assert (failed.value.stage, failed.value.chunk) == ("field_rules", 1)
+    assert "Иван" not in str(failed.value) and "0000" not in str(failed.value)
+    assert outbox_state(env) == []  # no batch, visible or not
+    # fixed script, same run: the retry goes through and overwrites the chunk
+    assert run_all(run, bundle(task_id))["state"] in ("ready_for_review", "blocked")
+
+
+def test_bad_row_types_are_quarantined(env: str, source_url: str) -> None:
+    task_id = _task(env)
+    with psycopg.connect(source_url, autocommit=True) as conn:
+        conn.execute("CREATE OR REPLACE VIEW people_text AS SELECT id::text AS id, full_name, "
+                     "email, phone, birth_date, inn, city, amount, updated_at FROM people "
+                     "UNION ALL SELECT 'not-a-number', 'X', 'x@y.ru', NULL, NULL, NULL, "
+                     "'kazan', 10, TIMESTAMPTZ '2024-01-01 00:00:00+00'")  # fmt: skip
+    b = bundle(task_id)
+    b["scripts"][0]["spec"]["query"] = "SELECT * FROM people_text"
+    run = run_info("manual__types")
+    chunks = entry.extract(run, b)
+    cleaned = [entry.field_rules(run, b, c) for c in chunks]
+    assert sum(c["quarantined"] for c in cleaned) == 1
+    ctx = runner.RunContext(__import__("etl_express.staging", fromlist=["x"]).StagingStore.from_settings(),
+                            "etlx__people/manual__types")  # fmt: skip
+    quarantined = [ctx.read("quarantine.source", c["chunk"]) for c in cleaned]
+    reasons = [r for t in quarantined for r in t.column("_etlx_reasons").to_pylist()]
+    assert reasons == ["cast(id)"]
+
+
+def test_load_dying_half_way_then_retry_gives_exact_rows(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = bundle(_task(env))
+    run = run_info("manual__load")
+    chunks = entry.extract(run, b)
+    cleaned = [entry.field_rules(run, b, c) for c in chunks]
+    shaped = entry.transform(run, b, cleaned)
+    anonymized = [entry.anonymize(run, b, c) for c in shaped]
+
+    real = runner.load_chunk
+    calls = {"n": 0}
+
+    def flaky(ctx: Any, chunk: int, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise StageError("load_outbox", chunk, "connection lost (injected)")
+        return real(ctx, chunk, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "load_chunk", flaky)
+    with pytest.raises(StageError, match="chunk 1"):
+        entry.load_outbox(run, b, anonymized)
+    state = outbox_state(env)
+    assert [(s, t) for s, t, _ in state] == [("processing", None)]  # nothing reviewable
+    monkeypatch.setattr(runner, "load_chunk", real)
+    result = entry.load_outbox(run, b, anonymized)
+    assert result["row_count"] == ROWS - 2
+    # a second retry after success changes nothing
+    # the staged chunks were removed on success; the batch stays as published
+    assert outbox_state(env) == [(result["state"], result["table_name"], ROWS - 2)]
