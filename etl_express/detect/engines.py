@@ -17,7 +17,7 @@ from etl_express.detect import entities as E
 from etl_express.detect.catalog import rules_for
 
 Mode = Literal["full", "patterns"]
-NLP_BATCH_SIZE = 128
+NLP_BATCH_SIZE = 256
 MODES: tuple[str, ...] = ("full", "patterns")
 
 
