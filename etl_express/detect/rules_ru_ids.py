@@ -17,8 +17,12 @@ _L = r"(?<![\w+\-/])(?<!\d[.,:])"
 _R = r"(?![\w\-/]|[.,:]\d)"
 
 
-def _rx(body: str) -> re.Pattern[str]:
-    return re.compile(_L + body + _R)
+def _rx(body: str, right: str = _R) -> re.Pattern[str]:
+    return re.compile(_L + body + right)
+
+
+# "ИНН/КПП 7707083893/770701001": an INN may be followed by a slash and a 9-digit KPP.
+_R_INN = r"(?![\w\-]|/(?!\d{9}(?!\d))|[.,:]\d)"
 
 
 # Numbers that look like identifiers but are not: orders, invoices, tracking, product codes.
@@ -58,7 +62,7 @@ NEGATIVE = cues(
 INN = PatternRule(
     entity=E.RU_INN,
     name="ru_inn",
-    shapes=(Shape(_rx(r"\d{10}"), 0.35), Shape(_rx(r"\d{12}"), 0.45)),
+    shapes=(Shape(_rx(r"\d{10}", _R_INN), 0.35), Shape(_rx(r"\d{12}", _R_INN), 0.45)),
     validate=checksums.inn_valid,
     cues_before=cues(
         "инн",
