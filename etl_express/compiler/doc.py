@@ -37,6 +37,9 @@ def doc_md(bundle: dict[str, Any]) -> str:
     ]
     if task["quasi_identifiers"]:
         lines.append(f"- **Quasi-identifiers:** {', '.join(task['quasi_identifiers'])}")
+    if task["params"]:
+        shown = ", ".join(f"`{k}` = `{_cell(v)}`" for k, v in task["params"].items())
+        lines.append(f"- **Params (defaults, overridable per run):** {shown}")
     lines += ["", "| Stage | Script | Version | Input | Spec sha256 |", "|---|---|---|---|---|"]
     for s in bundle["scripts"]:
         lines.append(

@@ -204,6 +204,15 @@ def describe_url(
     raise SourceUnavailable(f"cannot describe {source} sources")
 
 
+# Airflow connection types (from the URI scheme or the UI) → describer.
+_CONN_TYPES: Final = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+}
+
+
 def describe_airflow_connection(
     conn_id: str, sql: str, *, timeout_s: int = DEFAULT_TIMEOUT_S
 ) -> list[ColumnSchema] | None:
@@ -212,16 +221,17 @@ def describe_airflow_connection(
     Returns None (unknown) when the connection is missing, of another type, or unreachable;
     raises QueryRejected when the source refuses the query.
     """
+    from airflow.exceptions import AirflowNotFoundException
     from airflow.models.connection import Connection
 
     try:
         conn = Connection.get_connection_from_secrets(conn_id)
-    except Exception:  # missing, or a secrets backend that is down: unknown, not an error
+    except AirflowNotFoundException:
+        return None  # validation reports unknown connections through connection_exists
+    except Exception:  # a secrets backend that is down: unknown, not an error
         log.warning("cannot resolve connection %r to describe a query", conn_id, exc_info=True)
         return None
-    source = {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql"}.get(
-        str(conn.conn_type)
-    )
+    source = _CONN_TYPES.get(str(conn.conn_type))
     if source is None:
         return None
     url = connection_url(source, conn)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -153,3 +159,32 @@ def test_mariadb_types(mariadb_source: str) -> None:
 def test_mariadb_rejection(mariadb_source: str) -> None:
     with pytest.raises(QueryRejected, match="Unknown column 'nope'"):
         describe_mysql(mariadb_source, "SELECT nope FROM customers")
+
+
+def test_describe_through_an_airflow_connection(pg_source: str, tmp_path: Path) -> None:
+    """Resolved the way Airflow resolves it (here an AIRFLOW_CONN_ variable), then described."""
+    code = textwrap.dedent(
+        """
+        import json
+        from etl_express.spec.describe import describe_airflow_connection
+        cols = describe_airflow_connection("crm", "SELECT id, email FROM customers")
+        print("RESULT", json.dumps([[c.name, c.type, c.nullable] for c in cols]))
+        print("RESULT", json.dumps(describe_airflow_connection("missing_conn", "SELECT 1")))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_", "AIRFLOW__"))}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(tmp_path),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'airflow.db'}",
+            "AIRFLOW_CONN_CRM": pg_source,
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = [ln[7:] for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+    described, missing = results
+    assert json.loads(described) == [["id", "int64", False], ["email", "string", True]]
+    assert json.loads(missing) is None

@@ -40,6 +40,7 @@ def test_schedule_and_doc_name_every_script_version() -> None:
                  "demo_customers_anon", "demo_local_parquet"):  # fmt: skip
         assert f"| {name} | v1 |" in dag.doc_md
     assert "Schedule:** 0 3 * * *" in dag.doc_md
+    assert "`full_refresh` = `False`" in dag.doc_md
 
 
 def test_manual_task_has_no_schedule_and_paused_task_starts_paused() -> None:
