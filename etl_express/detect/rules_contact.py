@@ -165,7 +165,18 @@ IP = PatternRule(
     normalize=str,
     cues_before=_IP_CUES,
     cue_boost=0.35,
-    negative_cues=cues("версия", "version", "ver.", "v."),
+    negative_cues=cues(
+        "версия",
+        "version",
+        "ver.",
+        "v.",
+        "build",
+        "сборка",
+        "release",
+        "релиз",
+        "firmware",
+        "прошивк",
+    ),
 )
 
 _IBAN_LENGTHS = {

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from etl_express.detect.recognizers import RuleRecognizer, ner_entity, ner_span
+from etl_express.detect.recognizers import (
+    SENTENCE_INITIAL_WORD_SCORE,
+    RuleRecognizer,
+    ner_entity,
+    ner_span,
+    sentence_initial_word,
+)
 from etl_express.detect.rules_ru_ids import INN
 
 
@@ -17,12 +23,11 @@ def _label(text: str, value: str, entity: str) -> str | None:
     ("text", "value", "entity", "expected"),
     [
         ("Пункт выдачи в г. Гагарин. Получатель", "Гагарин", "PERSON", "LOCATION"),
-        ("Курьер приехал раньше", "Курьер", "PERSON", None),
-        ("Background check consent", "Background", "LOCATION", None),
         ("reference INV-46468. Amount", "INV-46468", "LOCATION", None),
         ("Payment received from MedProm LLC today", "MedProm LLC", "PERSON", None),
         ("Контрагент Бирюкова и партнеры: ОГРН", "Бирюкова", "PERSON", None),
         ("Мария, перезвоните", "Мария", "PERSON", "PERSON"),
+        ("Jane was born in 1985", "Jane", "PERSON", "PERSON"),
         ("Visit Anna Lee today", "Anna Lee", "PERSON", "PERSON"),
     ],
 )
@@ -46,3 +51,20 @@ def test_rule_recognizer_returns_presidio_results_marked_as_context_scored() -> 
     assert 0.5 < result.score < 1.0
     assert result.recognition_metadata["is_score_enhanced_by_context"] is True
     assert recognizer.analyze("ИНН 7707083893", ["PERSON"], None) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "weak"),
+    [
+        ("Курьер приехал раньше", "Курьер", True),
+        ("Сроки прежние. Agenda to follow.", "Agenda", True),
+        ("Jane was born in 1985", "Jane", True),
+        ("Мария, перезвоните", "Мария", False),
+        ("Hi Anna, see you", "Anna", False),
+        ("Anna Lee was here", "Anna Lee", False),
+    ],
+)
+def test_sentence_initial_single_words_are_weak_evidence(text: str, value: str, weak: bool) -> None:
+    start = text.index(value)
+    assert sentence_initial_word(text, start, start + len(value)) is weak
+    assert SENTENCE_INITIAL_WORD_SCORE < 0.5

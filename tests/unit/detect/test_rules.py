@@ -85,6 +85,7 @@ def test_invalid_checksums_never_fire(text: str) -> None:
         "Timestamp 1700000000123 recorded",
         "Номер 1234567890 в системе",  # bare 10 digits: not a passport without a cue
         "Итого 4508 123456 руб.",
+        "Build 4.12.0.1 released",
     ],
 )
 def test_hard_negatives(text: str) -> None:
