@@ -27,9 +27,9 @@ come back as 422 with `detail: [{loc, path, msg}]`, where `path` is the JSON pat
 
 
 def _protected_routers() -> list[APIRouter]:
-    from etl_express.api.routers import audit, overview, scripts, tasks
+    from etl_express.api.routers import audit, batches, overview, scripts, tasks
 
-    return [overview.router, audit.router, scripts.router, tasks.router]
+    return [overview.router, audit.router, scripts.router, tasks.router, batches.router]
 
 
 def create_app(*, engine_factory: EngineFactory | None = None) -> FastAPI:
