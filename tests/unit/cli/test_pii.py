@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import typer
 from typer.testing import CliRunner
 
-from etl_express.cli import _register, app
+from etl_express.cli import pii
 
-_register()
+app = typer.Typer()
+pii.register(app)
 
 
 def test_detect_round_trip(tmp_path: Path) -> None:
