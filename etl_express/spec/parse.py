@@ -66,10 +66,11 @@ def parse_script(
     if errors:
         raise ValidationFailed(errors)
     ctx = ctx or ValidationContext()
+    model = MODELS[kind]
     try:
-        spec = MODELS[kind].model_validate(payload)
+        spec = model.model_validate(payload)
     except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc, payload)) from None
+        raise ValidationFailed(field_errors(exc, payload, model=model)) from None
     spec, errors = _checks(kind, spec, ctx)
     if errors:
         raise ValidationFailed(dedupe(errors))
@@ -105,7 +106,7 @@ def parse_task(payload: Any, ctx: ValidationContext | None = None) -> TaskSpec:
     try:
         spec = TaskSpec.model_validate(payload)
     except ValidationError as exc:
-        found = field_errors(exc, payload)
+        found = field_errors(exc, payload, model=TaskSpec)
         missing_paths = {e.path for e in missing}
         raise ValidationFailed(
             missing + [e for e in found if not _under(e.path, missing_paths)]

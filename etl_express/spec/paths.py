@@ -7,11 +7,14 @@ key the user wrote from such an insertion, so paths point at the user's own text
 
 from __future__ import annotations
 
+import difflib
 import re
+import typing
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from etl_express.errors import FieldError
 
@@ -133,8 +136,41 @@ def _label(path: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def field_errors(exc: ValidationError, payload: Any, base: str = "$") -> list[FieldError]:
-    """Every error of `exc` as a FieldError: a path into `payload` and a sentence."""
+@lru_cache(maxsize=64)
+def vocabulary(model: type[BaseModel]) -> frozenset[str]:
+    """Every field name (and alias) of `model` and the models nested in it."""
+    names: set[str] = set()
+    seen: set[type] = set()
+    todo: list[Any] = [model]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            if item in seen:
+                continue
+            seen.add(item)
+            for name, info in item.model_fields.items():
+                names.add(info.alias or name)
+                todo.append(info.annotation)
+        else:
+            todo.extend(typing.get_args(item))
+    return frozenset(names)
+
+
+def _suggestion(key: str, known: frozenset[str] | None) -> str:
+    if not known:
+        return ""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def field_errors(
+    exc: ValidationError, payload: Any, base: str = "$", model: type[BaseModel] | None = None
+) -> list[FieldError]:
+    """Every error of `exc` as a FieldError: a path into `payload` and a sentence.
+
+    With `model`, an unknown field gets the closest known field name as a suggestion.
+    """
+    known = vocabulary(model) if model is not None else None
     out: list[FieldError] = []
     for error in exc.errors():
         loc = error["loc"]
@@ -144,6 +180,9 @@ def field_errors(exc: ValidationError, payload: Any, base: str = "$") -> list[Fi
         message = message_for(error)
         sep = ": " if message[:1].isupper() else " "
         label = "name" if "[key]" in loc else _label(path)
+        if error["type"] == "extra_forbidden" and loc:
+            hint = _suggestion(str(loc[-1]), known)
+            message = f"is not a known field here{hint}" if hint else message
         out.append(FieldError(path, f"{label}{sep}{message}"))
     return dedupe(out)
 

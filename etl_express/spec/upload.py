@@ -97,7 +97,8 @@ def check_upload(spec: UploadSpec, ctx: ValidationContext) -> list[FieldError]:
     try:
         spec.typed_options()
     except ValidationError as exc:
-        errors += field_errors(exc, spec.options, "$.options")
+        model = OPTIONS[spec.destination]
+        errors += field_errors(exc, spec.options, "$.options", model=model)
     if spec.destination in NEEDS_CONNECTION and spec.connection_id is None:
         errors.append(
             FieldError("$.connection_id", f"connection_id is required for {spec.destination}")
