@@ -49,6 +49,11 @@ lint: venv
 	$(BIN)/ruff format --check etl_express tests dags plugins bench
 	$(BIN)/mypy
 
+# Throughput and peak RSS of five paths (ROWS=N rows; BENCH_ARGS: --peer-rows, --paths,
+# --regenerate); writes bench/results/latest.json (+ latest-details.json).
+bench: venv
+	OPENBLAS_NUM_THREADS=1 TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS= $(BIN)/python bench/run.py --rows $(ROWS) $(BENCH_ARGS)
+
 # Detection quality and speed on ../shared/privacy-corpus (EVAL_ARGS: --corpus DIR, --no-presidio,
 # --modes full,patterns, --output FILE); writes bench/results/privacy.json.
 eval-privacy: venv

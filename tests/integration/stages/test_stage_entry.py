@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from etl_express.settings import reset_settings_cache
 from etl_express.stages import entry, runner
 from etl_express.stages.errors import StageError
+from etl_express.staging import StagingStore
 
 ROWS = 2500
 CHUNK = 1000
@@ -78,8 +79,8 @@ def _task(url: str) -> int:
 
 
 def bundle(task_id: int, **overrides: Any) -> dict[str, Any]:
-    extraction = {"source": "postgres", "connection_id": "src", "chunk_size": CHUNK,
-                  "query": "SELECT * FROM people WHERE updated_at < {{ data_interval_end }}"}  # fmt: skip
+    query = "SELECT * FROM people WHERE updated_at < {{ data_interval_end }}"
+    extraction = {"source": "postgres", "connection_id": "src", "chunk_size": CHUNK, "query": query}
     field_rules = {
         "fields": {
             "full_name": {"steps": [{"op": "trim"}]},
@@ -105,8 +106,13 @@ def bundle(task_id: int, **overrides: Any) -> dict[str, Any]:
         },
         "unlisted_columns": "keep",
     }
-    specs = {"extraction": extraction, "field_rules": field_rules,
-             "transformation": transformation, "anonymization": anonymization, **overrides}  # fmt: skip
+    specs = {
+        "extraction": extraction,
+        "field_rules": field_rules,
+        "transformation": transformation,
+        "anonymization": anonymization,
+        **overrides,
+    }
     return {
         "task": {"id": task_id, "slug": "people", "quasi_identifiers": ["city"], "params": {}},
         "scripts": [
@@ -190,8 +196,7 @@ def test_bad_row_types_are_quarantined(env: str, source_url: str) -> None:
     chunks = entry.extract(run, b)
     cleaned = [entry.field_rules(run, b, c) for c in chunks]
     assert sum(c["quarantined"] for c in cleaned) == 1
-    ctx = runner.RunContext(__import__("etl_express.staging", fromlist=["x"]).StagingStore.from_settings(),
-                            "etlx__people/manual__types")  # fmt: skip
+    ctx = runner.RunContext(StagingStore.from_settings(), "etlx__people/manual__types")
     quarantined = [ctx.read("quarantine.source", c["chunk"]) for c in cleaned]
     reasons = [r for t in quarantined for r in t.column("_etlx_reasons").to_pylist()]
     assert reasons == ["cast(id)"]

@@ -1,0 +1,328 @@
+"""`make bench [ROWS=N]`: throughput and peak memory of five paths on the same source table.
+
+Each path runs in its own subprocess so its peak RSS (ru_maxrss) is its own. Results go to
+bench/results/latest.json in the format issue 5 fixes, and details (seconds, sample sizes,
+notes) to bench/results/latest-details.json.
+
+    .venv/bin/python bench/run.py --rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+SERVER = os.environ.get("ETLX_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SOURCE_DB, OUTBOX_DB, SOURCE_TABLE = "etlx_bench", "etlx_bench_outbox", "bench_source"
+PATHS = ("copy_passthrough", "etlx_stages", "etlx_airflow", "presidio_structured", "pandas_faker")
+PEERS = ("presidio_structured", "pandas_faker")
+CHUNK_ROWS = 100_000
+COLUMNS = (
+    "id, full_name, email, phone, birth_date, inn, address, salary, created_at, city, is_active"
+)
+# Imported before the clock starts, so every path is timed on its work, not on imports.
+WARM = {
+    "copy_passthrough": ("psycopg",),
+    "etlx_stages": ("polars", "pyarrow.parquet", "duckdb", "adbc_driver_postgresql.dbapi",
+                    "sqlalchemy", "etl_express.anonymize.engine", "etl_express.stages.runner",
+                    "etl_express.stores.batches"),
+    "etlx_airflow": (),
+    "presidio_structured": ("pandas", "sqlalchemy", "faker", "phonenumbers", "presidio_structured",
+                            "presidio_anonymizer"),
+    "pandas_faker": ("pandas", "sqlalchemy", "faker", "phonenumbers"),
+}  # fmt: skip
+
+
+def db_url(name: str) -> str:
+    return SERVER.rsplit("/", 1)[0] + "/" + name
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- paths (run in a child)
+
+
+def copy_passthrough(rows: int) -> int:
+    import psycopg
+
+    url = db_url(SOURCE_DB)
+    with psycopg.connect(url) as src, psycopg.connect(url) as dst:
+        dst.execute("DROP TABLE IF EXISTS bench_copy_target")
+        dst.execute(
+            f"CREATE TABLE bench_copy_target AS SELECT {COLUMNS} FROM {SOURCE_TABLE} WITH NO DATA"
+        )
+        out = f"COPY (SELECT {COLUMNS} FROM {SOURCE_TABLE}) TO STDOUT (FORMAT BINARY)"
+        with (
+            src.cursor().copy(out) as reader,
+            dst.cursor().copy("COPY bench_copy_target FROM STDIN (FORMAT BINARY)") as writer,
+        ):
+            for block in reader:
+                writer.write(block)
+        dst.commit()
+        count = dst.execute("SELECT count(*) FROM bench_copy_target").fetchone()
+    return int(count[0]) if count else 0
+
+
+def _etlx_configs() -> tuple[Any, Any, Any]:
+    from etl_express.anonymize.rules import parse_rules
+    from etl_express.stages.config import (
+        Case,
+        Check,
+        Email,
+        FieldRule,
+        FieldRulesConfig,
+        Phone,
+        RegexReplace,
+        TransformConfig,
+        Trim,
+    )  # fmt: skip
+
+    field_rules = FieldRulesConfig(
+        fields=(
+            FieldRule("full_name", (Trim(),)),
+            FieldRule("email", (Email(),)),
+            FieldRule("phone", (Phone(),)),
+            FieldRule("inn", (RegexReplace(r"\D", ""),)),
+            FieldRule("city", (Trim(), Case("title"))),
+        ),
+        checks=(Check("expect_column_values_to_not_be_null", "id"),),
+        dedupe_keys=("id",),
+    )
+    transform = TransformConfig(
+        "SELECT id, full_name, email, phone, birth_date, inn, address, salary, created_at, "
+        "city, is_active, salary >= 100000 AS high_earner FROM input"
+    )
+    rules = parse_rules(
+        {
+            "columns": {
+                "full_name": {"operator": "fake", "kind": "person_name"},
+                "email": {"operator": "pseudonym"},
+                "inn": {"operator": "pseudonym"},
+                "phone": {"operator": "mask", "keep_last": 2},
+                "birth_date": {"operator": "generalize", "kind": "date", "to": "year"},
+            },
+            "unlisted_columns": "keep",
+        }
+    )
+    return field_rules, transform, rules
+
+
+def _new_batch(outbox: str) -> int:
+    import sqlalchemy as sa
+
+    from etl_express.stores import batches
+    from etl_express.stores.audit import SYSTEM, audited
+    from etl_express.stores.db import make_engine
+    from etl_express.stores.schema import etl_tasks
+
+    engine = make_engine(outbox)
+    try:
+        with engine.begin() as conn:
+            task_id = conn.execute(
+                sa.select(etl_tasks.c.id).where(etl_tasks.c.slug == "bench")
+            ).scalar()
+            if task_id is None:
+                task_id = conn.execute(
+                    sa.insert(etl_tasks).values(slug="bench", name="bench", owner="bench",
+                        created_by="bench", updated_by="bench", spec={}).returning(etl_tasks.c.id)
+                ).scalar()  # fmt: skip
+        with audited(engine, SYSTEM) as tx:
+            return batches.create_batch(tx, task_id=int(task_id), run_id=None).id
+    finally:
+        engine.dispose()
+
+
+def etlx_stages(rows: int) -> int:
+    from pydantic import SecretStr
+
+    from etl_express.anonymize.keys import KeyRing
+    from etl_express.sources import open_source
+    from etl_express.sources.postgres import PostgresSourceConfig
+    from etl_express.stages import runner
+    from etl_express.stages.extract import extract_to_staging
+    from etl_express.staging import StagingStore
+
+    field_rules, transform, rules = _etlx_configs()
+    keys = KeyRing(SecretStr("bench-key-0123456789abcdef"))
+    outbox = db_url(OUTBOX_DB)
+    batch_id = _new_batch(outbox)
+    query = f"SELECT {COLUMNS} FROM {SOURCE_TABLE}"
+    source = open_source(PostgresSourceConfig(db_url(SOURCE_DB), query, chunk_rows=CHUNK_ROWS))
+    with tempfile.TemporaryDirectory(prefix="etlx-bench-") as staging:
+        ctx = runner.RunContext(StagingStore(staging), "bench")
+        chunks = extract_to_staging(source, ctx.store, ctx.run_id).chunks
+        for chunk in range(chunks):
+            runner.field_rules_chunk(ctx, chunk, field_rules)
+            runner.transform_chunk(ctx, chunk, transform)
+            runner.anonymize_chunk(ctx, chunk, rules, keys)
+            runner.load_chunk(ctx, chunk, outbox, batch_id)
+        done = runner.finalize(ctx, outbox, batch_id, expected_chunks=chunks,
+                               quasi_identifiers=("birth_date", "city"))  # fmt: skip
+        ctx.store.cleanup(ctx.run_id)
+    return done.row_count
+
+
+def etlx_airflow(rows: int) -> tuple[int, float]:
+    import psycopg
+    from airflow_path import bench_bundle, run_dag
+
+    outbox = db_url(OUTBOX_DB)
+    _new_batch(outbox)  # makes sure the bench task row exists
+    with psycopg.connect(outbox) as conn:
+        task_id = conn.execute("SELECT id FROM etl_tasks WHERE slug = 'bench'").fetchone()
+    assert task_id is not None
+    query = f"SELECT {COLUMNS} FROM {SOURCE_TABLE}"
+    state, seconds = run_dag(bench_bundle(int(task_id[0]), "bench", query, CHUNK_ROWS),
+                             db_url(SOURCE_DB), outbox)  # fmt: skip
+    if state != "success":
+        raise RuntimeError(f"the DAG run ended {state}")
+    with psycopg.connect(outbox) as conn:
+        row = conn.execute(
+            "SELECT row_count FROM outbox_batches WHERE run_id IS NOT NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    return (int(row[0]) if row else 0), seconds
+
+
+def presidio_structured(rows: int) -> int:
+    from peers import presidio_structured as run
+
+    return run(db_url(SOURCE_DB), SOURCE_TABLE, rows, "bench_presidio_target")
+
+
+def pandas_faker(rows: int) -> int:
+    from peers import pandas_faker as run
+
+    return run(db_url(SOURCE_DB), SOURCE_TABLE, rows, "bench_pandas_target")
+
+
+def child(path: str, rows: int) -> None:
+    import importlib
+
+    for module in WARM[path]:
+        importlib.import_module(module)
+    started = time.perf_counter()
+    done = globals()[path](rows)
+    seconds = time.perf_counter() - started
+    if isinstance(done, tuple):  # the path timed itself (setup excluded)
+        done, seconds = done
+    print(json.dumps({"rows": done, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
+
+
+# ---------------------------------------------------------------- orchestration (parent)
+
+
+def prepare(rows: int, regenerate: bool) -> None:
+    import psycopg
+    from generate import generate_source
+    from psycopg import sql
+
+    from etl_express.stores.db import upgrade
+
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        for name in (SOURCE_DB, OUTBOX_DB):
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    with psycopg.connect(db_url(SOURCE_DB)) as conn:
+        present = conn.execute("SELECT to_regclass(%s)", (SOURCE_TABLE,)).fetchone()
+        count = (
+            conn.execute(f"SELECT count(*) FROM {SOURCE_TABLE}").fetchone()
+            if present and present[0]
+            else None
+        )
+    if regenerate or count is None or count[0] != rows:
+        print(f"generating {rows} rows in {SOURCE_DB}.{SOURCE_TABLE} ...", flush=True)
+        generate_source(db_url(SOURCE_DB), SOURCE_TABLE, rows)
+    upgrade(db_url(OUTBOX_DB))
+    with psycopg.connect(db_url(OUTBOX_DB), autocommit=True) as conn:  # earlier runs' batches
+        conn.execute("DROP SCHEMA IF EXISTS outbox CASCADE")
+        conn.execute("CREATE SCHEMA outbox")
+
+
+def run_path(path: str, rows: int, timeout: int) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__)), "--child", path, "--rows", str(rows)]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": ""}
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        return {"error": lines[-1] if lines else f"exit {proc.returncode}"}
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["rows_per_s"] = round(result["rows"] / result["seconds"], 1)
+    return result
+
+
+def summarize(rows: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    speed = {p: results[p].get("rows_per_s") for p in PATHS}
+    rss = {p: (round(results[p]["peak_rss_mb"], 1) if "peak_rss_mb" in results[p] else None)
+           for p in PATHS}  # fmt: skip
+    ours = speed["etlx_stages"]
+
+    def ratio(other: str) -> float | None:
+        theirs = speed[other]
+        return round(ours / theirs, 3) if ours and theirs else None
+
+    return {
+        "rows": rows,
+        "rows_per_s": speed,
+        "ratios": {
+            "vs_copy": ratio("copy_passthrough"),
+            "vs_presidio_structured": ratio("presidio_structured"),
+            "vs_pandas_faker": ratio("pandas_faker"),
+        },
+        "peak_rss_mb": rss,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--peer-rows", type=int, default=0, help="sample for slow peers (>= 20000)")
+    parser.add_argument("--paths", default=",".join(PATHS))
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--timeout", type=int, default=3600)
+    parser.add_argument("--child", choices=PATHS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.rows)
+        return
+    peer_rows = args.peer_rows or min(args.rows, max(20_000, args.rows // 20))
+    prepare(args.rows, args.regenerate)
+    results: dict[str, dict[str, Any]] = {}
+    for path in PATHS:
+        if path not in args.paths.split(","):
+            results[path] = {"error": "not selected"}
+            continue
+        size = peer_rows if path in PEERS else args.rows
+        print(f"{path}: {size} rows ...", flush=True)
+        results[path] = {"input_rows": size, **run_path(path, size, args.timeout)}
+        print(f"  {json.dumps(results[path])}", flush=True)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    summary = summarize(args.rows, results)
+    (out / "latest.json").write_text(json.dumps(summary, indent=2) + "\n")
+    details = {"summary": summary, "paths": results, "chunk_rows": CHUNK_ROWS,
+               "peer_rows": peer_rows, "cpu_count": os.cpu_count(),
+               "load_avg_at_end": os.getloadavg()}  # fmt: skip
+    (out / "latest-details.json").write_text(json.dumps(details, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
