@@ -48,14 +48,20 @@ class DetectionEngine:
     # natasha's batch results live on the shared recognizer between prime() and clear().
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
-    def _artifacts(self, texts: Sequence[str]) -> Iterator[Any]:
+    def _artifacts(self, texts: Sequence[str], skip: Sequence[bool]) -> Iterator[Any]:
         if not self.needs_nlp:
             yield from (None for _ in texts)
             return
         from presidio_analyzer.nlp_engine import NlpArtifacts
 
         nlp_engine = self.analyzer.nlp_engine
-        for doc in nlp_engine.get_nlp(self.lang).pipe(texts, batch_size=NLP_BATCH_SIZE):
+        to_parse = [t for t, s in zip(texts, skip, strict=True) if not s]
+        docs = iter(nlp_engine.get_nlp(self.lang).pipe(to_parse, batch_size=NLP_BATCH_SIZE))
+        for skipped in skip:
+            if skipped:
+                yield None
+                continue
+            doc = next(docs)
             yield NlpArtifacts(
                 entities=list(doc.ents),
                 tokens=doc,
@@ -65,17 +71,26 @@ class DetectionEngine:
                 language=self.lang,
             )
 
-    def analyze_batch(self, texts: Sequence[str]) -> list[list[Any]]:
-        """Presidio RecognizerResults per text, from every recognizer in the registry."""
+    def analyze_batch(self, texts: Sequence[str], threshold: float = 0.0) -> list[list[Any]]:
+        """Presidio RecognizerResults per text, from every recognizer in the registry.
+
+        With ``threshold`` above the weak-evidence score, texts whose capitalized words can
+        only give weak NER evidence skip the model (see ``prefilter``).
+        """
+        from etl_express.detect.prefilter import needs_ner
+        from etl_express.detect.recognizers import SENTENCE_INITIAL_WORD_SCORE
+
         wanted = sorted(self.entities)
         recognizers = self.analyzer.registry.get_recognizers(language=self.lang, entities=wanted)
+        may_skip = threshold > SENTENCE_INITIAL_WORD_SCORE
+        skip = [may_skip and not needs_ner(t) for t in texts]
         with self.lock:
             if self.natasha is not None:
-                self.natasha.prime(texts)
+                self.natasha.prime(texts, skip)
             try:
                 return [
                     [r for rec in recognizers for r in rec.analyze(text, wanted, artifacts)]
-                    for text, artifacts in zip(texts, self._artifacts(texts), strict=True)
+                    for text, artifacts in zip(texts, self._artifacts(texts, skip), strict=True)
                 ]
             finally:
                 if self.natasha is not None:

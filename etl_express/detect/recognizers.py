@@ -200,14 +200,18 @@ class NatashaRecognizer(LocalRecognizer):
     def _spans(self, markup: Any) -> list[tuple[int, int, str]]:
         return [(s.start, s.stop, s.type) for s in markup.spans]
 
-    def prime(self, texts: Sequence[str]) -> None:
-        """Tag many texts in one batched call; ``analyze`` then reads the results."""
+    def prime(self, texts: Sequence[str], skip: Sequence[bool] | None = None) -> None:
+        """Tag many texts in one batched call; ``analyze`` then reads the results.
+
+        Texts marked in ``skip`` get no model spans.
+        """
+        skipped = {t for t, s in zip(texts, skip, strict=True) if s} if skip else set()
         # Sorted by length, each batch pads its texts to similar lengths.
-        ordered = sorted(set(texts), key=len)
-        self._primed = {
-            text: self._spans(markup)
-            for text, markup in zip(ordered, self._tagger.map(ordered), strict=True)
-        }
+        ordered = sorted(set(texts) - skipped, key=len)
+        primed: dict[str, list[tuple[int, int, str]]] = {text: [] for text in skipped}
+        for text, markup in zip(ordered, self._tagger.map(ordered), strict=True):
+            primed[text] = self._spans(markup)
+        self._primed = primed
 
     def clear(self) -> None:
         self._primed = {}

@@ -30,7 +30,7 @@ def _detect_distinct(
 
     engine = get_engine(lang, entities, mode)
     out: list[list[Span]] = []
-    for text, results in zip(texts, engine.analyze_batch(texts), strict=True):
+    for text, results in zip(texts, engine.analyze_batch(texts, threshold), strict=True):
         spans = (Span(r.start, r.end, r.entity_type, float(r.score)) for r in results)
         out.append(resolve(text, spans, threshold))
     return out

@@ -60,3 +60,11 @@ def test_concurrent_callers_get_their_own_results() -> None:
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda b: detect_texts(b, lang="ru", mode="full"), batches))
     assert got == expected
+
+
+def test_weak_sentence_initial_words_only_below_default_threshold() -> None:
+    text = "Курьер приехал раньше. Спасибо за ожидание."
+    (default,) = detect_texts([text], lang="ru", mode="full")
+    assert default == []
+    (low,) = detect_texts([text], lang="ru", mode="full", score_threshold=0.3)
+    assert all(s.score < 0.5 for s in low)
