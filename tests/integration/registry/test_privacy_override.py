@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -125,3 +126,18 @@ def test_no_other_path_releases_a_blocked_batch(etlx_engine: sa.Engine, blocked:
     assert batches.review_batch(etlx_engine, blocked, approve=False, actor="carol").state == (
         "rejected"
     )
+
+
+def test_two_admins_racing_release_it_once(etlx_engine: sa.Engine, blocked: int) -> None:
+    def attempt(name: str) -> str:
+        try:
+            override_block(etlx_engine, blocked, actor=name, is_admin=True, reason=REASON)
+        except Conflict:
+            return "conflict"
+        return "released"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(attempt, ["ann", "ben", "cat", "dan"]))
+    assert outcomes == ["conflict"] * 3 + ["released"]
+    with etlx_engine.connect() as conn:
+        assert len(audit.search_events(conn, action="batch.override_block")) == 1
