@@ -27,7 +27,9 @@ def _new_script(page: Page, kind: str, name: str, fields: dict[str, str]) -> Non
     page.get_by_role("button", name="← Scripts").click()
 
 
-def _wait_for_dag_in_list(session: Session, dag_id: str, timeout: float) -> float:
+def _wait_for_dag_in_list(
+    session: Session, airflow_server: Any, dag_id: str, timeout: float
+) -> float:
     page = session.page
     start = time.monotonic()
     while time.monotonic() - start < timeout:
@@ -37,7 +39,15 @@ def _wait_for_dag_in_list(session: Session, dag_id: str, timeout: float) -> floa
             return time.monotonic() - start
         except Exception:  # not parsed yet: reload the list
             time.sleep(2)
-    raise AssertionError(f"{dag_id} did not appear in Airflow's DAG list within {timeout} s")
+    with airflow_server.client() as client:
+        known = client.get(f"/api/v2/dags/{dag_id}").status_code
+        slug = dag_id.removeprefix("etlx__")
+        task = client.get(f"/etl-express/api/v1/tasks/{slug}").json()
+    raise AssertionError(
+        f"{dag_id} did not appear in Airflow's DAG list within {timeout} s "
+        f"(GET /api/v2/dags -> {known}, task dag_error={task.get('dag_error')!r})\n"
+        f"dag-processor log:\n{airflow_server.log('dag-processor')[-3000:]}"
+    )
 
 
 def test_scripts_of_each_kind_and_a_task_created_in_the_ui(
@@ -99,7 +109,7 @@ def test_scripts_of_each_kind_and_a_task_created_in_the_ui(
         expect(page.get_by_role("link", name=dag_id)).to_be_visible()
         page.screenshot(path=str(test_output_dir / "ui_task_created.png"))
 
-        seconds = _wait_for_dag_in_list(session, dag_id, 120)
+        seconds = _wait_for_dag_in_list(session, airflow_server, dag_id, 120)
         print(f"{dag_id} in Airflow's DAG list {seconds:.1f} s after saving in the UI")
         page.screenshot(path=str(test_output_dir / "ui_dag_in_airflow_list.png"))
 
@@ -109,6 +119,6 @@ def test_scripts_of_each_kind_and_a_task_created_in_the_ui(
         page.get_by_text(task_name).click()
         page.get_by_test_id("trigger-task").click()
         expect(page.get_by_text("started.")).to_be_visible(timeout=60_000)
-        expect(page.get_by_test_id("airflow-paused")).to_have_text("running in Airflow")
+        expect(page.get_by_test_id("airflow-paused")).to_have_text("unpaused in Airflow")
         page.screenshot(path=str(test_output_dir / "ui_task_triggered.png"))
         assert session.errors == []

@@ -999,7 +999,7 @@ function TaskDetail({ slug, onEdit, onBack }) {
         h(StateBadge, { value: t.state }),
         runs.data && runs.data.dag_paused !== null && runs.data.dag_paused !== undefined
           ? h(C.Badge, { variant: "outline", colorPalette: runs.data.dag_paused ? "gray" : "green", "data-testid": "airflow-paused" },
-              runs.data.dag_paused ? "paused in Airflow" : "running in Airflow")
+              runs.data.dag_paused ? "paused in Airflow" : "unpaused in Airflow")
           : null,
       ),
       h(
