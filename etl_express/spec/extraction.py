@@ -14,6 +14,7 @@ from etl_express.spec.sqlcheck import (
     SQL_DIALECTS,
     Dialect,
     SqlProblem,
+    output_names,
     parse_select,
     substitute_templates,
 )
@@ -149,15 +150,19 @@ def _query_errors(
     assert spec.query is not None and spec.dialect is not None and spec.connection_id
     try:
         rendered = substitute_templates(spec.query, spec.dialect).rendered
-        parse_select(rendered, spec.dialect)
+        tree = parse_select(rendered, spec.dialect)
     except SqlProblem as problem:
         return [FieldError("$.query", f"query {problem}")], None
-    if earlier:  # an unknown connection cannot describe anything
-        return [], None
-    try:
-        described = ctx.describe_query(spec.connection_id, rendered)
-    except QueryRejected as rejected:
-        return [FieldError("$.query", f"query was rejected by the source: {rejected}")], None
+    described = None
+    if not earlier:  # an unknown connection cannot describe anything
+        try:
+            described = ctx.describe_query(spec.connection_id, rendered)
+        except QueryRejected as rejected:
+            return [FieldError("$.query", f"query was rejected by the source: {rejected}")], None
+    named = output_names(tree)
+    if described is None and named is not None and spec.output_schema is None:
+        # No source to ask, but the select list names its columns: check what it can.
+        return _schema_errors(spec, [ColumnSchema(name=n, type="null") for n in named]), None
     return [], described
 
 

@@ -86,3 +86,18 @@ def test_template_variables_are_those_the_extract_stage_binds() -> None:
            "data_interval_end": "2026-01-02T00:00:00+00:00", "params": {}}  # fmt: skip
     provided = set(_template_values(run, {"task": {"params": {}}})) - {"params"}
     assert set(TEMPLATE_VARS) == provided
+
+
+def test_incremental_column_is_checked_against_an_explicit_select_list() -> None:
+    from etl_express.errors import ValidationFailed
+    from etl_express.spec import parse_script
+
+    base = {"source": "mysql", "connection_id": "crm", "incremental_column": "updated_at"}
+    with pytest.raises(ValidationFailed) as failed:
+        parse_script("extraction", {**base, "query": "SELECT id, name FROM clients"})
+    assert [e.path for e in failed.value.errors] == ["$.incremental_column"]
+    with pytest.raises(ValidationFailed) as failed:
+        parse_script("extraction", {**base, "query": "SELECT id, id, updated_at FROM clients"})
+    assert [e.path for e in failed.value.errors] == ["$.query"]
+    parse_script("extraction", {**base, "query": "SELECT c.id, c.updated_at FROM clients c"})
+    parse_script("extraction", {**base, "query": "SELECT * FROM clients"})  # names unknown
