@@ -21,7 +21,7 @@ def context_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:
     errors = _existence_errors(spec, ctx)
     if errors:
         return errors
-    errors += _param_errors(spec, ctx)
+    errors += _param_errors(spec, ctx) + _runnable_errors(spec, ctx)
     extracted = _extraction_schemas(spec, ctx)
     if extracted is None:
         return errors
@@ -71,6 +71,27 @@ def _existence_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError
                 )
             )
     return errors
+
+
+# The stage engine (etl_express.stages.entry.transform) runs SQL transformations only; a task
+# using a Python one would fail at its transform stage, so it is refused at save until then.
+PYTHON_TRANSFORMS_RUNNABLE = False
+
+
+def _runnable_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:
+    ref = spec.scripts.transformation
+    if ref is None or PYTHON_TRANSFORMS_RUNNABLE:
+        return []
+    payload = ctx.script_spec(ScriptKind.transformation, ref.name, ref.version)
+    if payload and payload.get("language") == "python":
+        return [
+            FieldError(
+                "$.scripts.transformation",
+                f"transformation {ref.name!r} is Python; the processing engine runs SQL "
+                "transformations only, so attach a SQL one",
+            )
+        ]
+    return []
 
 
 def _param_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:
