@@ -205,3 +205,39 @@ def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]
     ctx.store.cleanup(ctx.run_id)
     return {"batch_id": done.batch_id, "table_name": done.table_name, "state": done.state,
             "row_count": done.row_count}  # fmt: skip
+
+
+def cleanup(run: dict[str, Any], bundle: dict[str, Any]) -> dict[str, Any]:
+    """Run-end teardown (success or failure): remove the run's staging and, when the batch
+    never became reviewable, its hidden loading table. Idempotent."""
+    from etl_express.settings import get_settings
+    from etl_express.stages.outbox import discard_loading
+    from etl_express.stores.db import make_engine
+    from etl_express.stores.schema import outbox_batches, task_runs
+
+    _ctx(run).store.cleanup(_ctx(run).run_id)
+    url = get_settings().database_url
+    if not url:
+        return {"discarded": []}
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            ids = (
+                conn.execute(
+                    outbox_batches.select()
+                    .with_only_columns(outbox_batches.c.id)
+                    .join(task_runs, task_runs.c.id == outbox_batches.c.run_id)
+                    .where(
+                        task_runs.c.dag_id == run["dag_id"],
+                        task_runs.c.dag_run_id == run["dag_run_id"],
+                        outbox_batches.c.state == "processing",
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    for batch_id in ids:
+        discard_loading(url, int(batch_id))
+    return {"discarded": [int(i) for i in ids]}

@@ -23,6 +23,9 @@ from etl_express.stages.errors import StageError
 from etl_express.staging import StagingStore
 
 ROWS = 2500
+HIDDEN = (
+    "SELECT count(*) FROM pg_tables WHERE schemaname = 'outbox' AND tablename LIKE '\\_loading\\_%'"
+)
 CHUNK = 1000
 
 
@@ -232,3 +235,33 @@ def test_load_dying_half_way_then_retry_gives_exact_rows(
     # a second retry after success changes nothing
     # the staged chunks were removed on success; the batch stays as published
     assert outbox_state(env) == [(result["state"], result["table_name"], ROWS - 2)]
+
+
+def test_cleanup_after_a_failed_run_removes_staging_and_hidden_table(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = bundle(_task(env))
+    run = run_info("manual__cleanup")
+    shaped = entry.transform(run, b, [entry.field_rules(run, b, c) for c in entry.extract(run, b)])
+    anonymized = [entry.anonymize(run, b, c) for c in shaped]
+    real = runner.load_chunk
+
+    def dies_on_second(ctx: Any, chunk: int, *args: Any, **kwargs: Any) -> Any:
+        if chunk == 1:
+            raise StageError("load_outbox", chunk, "injected")
+        return real(ctx, chunk, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "load_chunk", dies_on_second)
+    with pytest.raises(StageError):
+        entry.load_outbox(run, b, anonymized)
+    with psycopg.connect(env.replace("+psycopg", "")) as conn:
+        hidden = conn.execute(HIDDEN).fetchone()
+    assert hidden == (1,)
+    done = entry.cleanup(run, b)
+    assert len(done["discarded"]) == 1
+    with psycopg.connect(env.replace("+psycopg", "")) as conn:
+        hidden = conn.execute(HIDDEN).fetchone()
+    assert hidden == (0,)
+    store = StagingStore.from_settings()
+    assert store.chunks("etlx__people/manual__cleanup", "anonymize") == []
+    assert entry.cleanup(run, b) == {"discarded": [int(done["discarded"][0])]}  # idempotent
