@@ -9,7 +9,9 @@ from pathlib import Path
 
 _HOME = Path(tempfile.mkdtemp(prefix="etlx-compiler-unit-"))
 
-if "airflow" not in sys.modules:
+# Another test folder's conftest may have configured Airflow for this session already (its
+# temporary home is named etlx-...): then keep its settings, they work for these tests too.
+if "airflow" not in sys.modules and "etlx-" not in os.environ.get("AIRFLOW_HOME", ""):
     for _key in [k for k in os.environ if k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))]:
         del os.environ[_key]
     os.environ.update(
