@@ -59,6 +59,8 @@ def pg_type(dtype: pa.DataType) -> str:
         return "timestamptz" if dtype.tz else "timestamp"
     if pa.types.is_dictionary(dtype):
         return pg_type(dtype.value_type)
+    if pa.types.is_null(dtype):  # a column that is null in every row (e.g. SELECT NULL AS x)
+        return "text"
     simple = {
         pa.bool_(): "boolean",
         pa.int8(): "smallint",
@@ -90,7 +92,7 @@ def _plain(table: pa.Table) -> pa.Table:
         dtype = f.type
         if pa.types.is_dictionary(dtype):
             dtype = dtype.value_type
-        if dtype in (pa.large_string(), pa.string_view()):
+        if dtype in (pa.large_string(), pa.string_view()) or pa.types.is_null(dtype):
             dtype = pa.string()
         fields.append(pa.field(f.name, dtype, f.nullable))
     target = pa.schema(fields)

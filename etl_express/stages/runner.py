@@ -102,7 +102,10 @@ def transform_whole(
             if not paths:
                 raise SafeMessageError(f"no {stage} chunks staged for this run")
             readers[name] = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
+        # A re-run transform may yield fewer chunks: drop this stage's and the next stage's
+        # earlier output so that no stale chunk reaches the outbox or the privacy report.
         ctx.store.remove_stage(ctx.run_id, TRANSFORM)
+        ctx.store.remove_stage(ctx.run_id, ANONYMIZE)
         batches = stream_transform(
             sql, {n: d.scanner().to_reader() for n, d in readers.items()}, dedupe=dedupe
         )

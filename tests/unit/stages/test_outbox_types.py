@@ -14,6 +14,7 @@ def test_pg_types_keep_precision_and_zones() -> None:
     assert pg_type(pa.large_string()) == "text"
     assert pg_type(pa.date32()) == "date"
     assert pg_type(pa.dictionary(pa.int32(), pa.string())) == "text"
+    assert pg_type(pa.null()) == "text"
 
 
 def test_unsupported_type_is_a_safe_error() -> None:
