@@ -11,9 +11,18 @@ from etl_express.detect.entities import normalize_entities
 from etl_express.detect.resolve import resolve
 from etl_express.detect.spans import Span
 
-# Below this many distinct texts, starting worker processes (each loads the models, 2-4 s)
-# costs more than it saves.
+# Below this many distinct texts, starting worker processes (each imports Presidio and loads
+# the models: 3-5 s on an idle machine, far more on a busy one) costs more than it saves.
+# Pattern mode is about four times faster per text, so it needs more texts to gain.
 POOL_MIN_TEXTS = 4000
+POOL_MIN_TEXTS_PATTERNS = 20000
+
+
+def pool_threshold(mode: str) -> int:
+    configured = os.environ.get("ETLX_DETECT_POOL_MIN_TEXTS")
+    if configured:
+        return int(configured)
+    return POOL_MIN_TEXTS if mode == "full" else max(POOL_MIN_TEXTS, POOL_MIN_TEXTS_PATTERNS)
 
 
 def worker_count() -> int:
@@ -73,7 +82,7 @@ def detect_texts(
     distinct = list(dict.fromkeys(t for t in texts if t and not t.isspace()))
     if not distinct or not wanted:
         return [[] for _ in texts]
-    if len(distinct) >= POOL_MIN_TEXTS and worker_count() > 1:
+    if len(distinct) >= pool_threshold(mode) and worker_count() > 1:
         found = _detect_parallel(distinct, lang, wanted, mode, score_threshold)
     else:
         found = _detect_distinct(distinct, lang, wanted, mode, score_threshold)

@@ -45,7 +45,8 @@ def test_parallel_path_matches_single_process(lang: str, monkeypatch: pytest.Mon
 
     texts = [f"Пишите на user{i}@example.com, ИНН 7707083893" for i in range(12)]
     single = detect_texts(texts, lang=lang, mode="patterns")
-    monkeypatch.setattr(runner, "POOL_MIN_TEXTS", 4)
+    monkeypatch.setenv("ETLX_DETECT_POOL_MIN_TEXTS", "4")
+    assert runner.pool_threshold("patterns") == 4
     monkeypatch.setenv("ETLX_DETECT_WORKERS", "2")
     assert detect_texts(texts, lang=lang, mode="patterns") == single
 

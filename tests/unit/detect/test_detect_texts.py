@@ -49,3 +49,12 @@ def test_unknown_entity_and_language_are_rejected() -> None:
         detect_texts(["x"], lang="ru", entities=["SSN"])
     with pytest.raises(ValueError, match="unsupported language"):
         detect_texts(["x"], lang="de", mode="patterns")
+
+
+def test_pool_threshold_by_mode_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    from etl_express.detect import runner
+
+    monkeypatch.delenv("ETLX_DETECT_POOL_MIN_TEXTS", raising=False)
+    assert runner.pool_threshold("full") < runner.pool_threshold("patterns")
+    monkeypatch.setenv("ETLX_DETECT_POOL_MIN_TEXTS", "10")
+    assert runner.pool_threshold("full") == runner.pool_threshold("patterns") == 10
