@@ -27,6 +27,7 @@ SOURCE_DB, OUTBOX_DB, SOURCE_TABLE = "etlx_bench", "etlx_bench_outbox", "bench_s
 PATHS = ("copy_passthrough", "etlx_stages", "etlx_airflow", "presidio_structured", "pandas_faker")
 PEERS = ("presidio_structured", "pandas_faker")
 CHUNK_ROWS = 100_000
+STAGE_SECONDS: dict[str, float] = {}  # where the stage path spends its time (details file)
 COLUMNS = (
     "id, full_name, email, phone, birth_date, inn, address, salary, created_at, city, is_active"
 )
@@ -162,12 +163,20 @@ def etlx_stages(rows: int) -> int:
     source = open_source(PostgresSourceConfig(db_url(SOURCE_DB), query, chunk_rows=CHUNK_ROWS))
     with tempfile.TemporaryDirectory(prefix="etlx-bench-") as staging:
         ctx = runner.RunContext(StagingStore(staging), "bench")
+        clock = time.perf_counter()
         chunks = extract_to_staging(source, ctx.store, ctx.run_id).chunks
+        STAGE_SECONDS["extract"] = time.perf_counter() - clock
+        steps = {
+            "field_rules": lambda c: runner.field_rules_chunk(ctx, c, field_rules),
+            "transform": lambda c: runner.transform_chunk(ctx, c, transform),
+            "anonymize": lambda c: runner.anonymize_chunk(ctx, c, rules, keys),
+            "load_outbox": lambda c: runner.load_chunk(ctx, c, outbox, batch_id),
+        }
         for chunk in range(chunks):
-            runner.field_rules_chunk(ctx, chunk, field_rules)
-            runner.transform_chunk(ctx, chunk, transform)
-            runner.anonymize_chunk(ctx, chunk, rules, keys)
-            runner.load_chunk(ctx, chunk, outbox, batch_id)
+            for name, step in steps.items():
+                clock = time.perf_counter()
+                step(chunk)
+                STAGE_SECONDS[name] = STAGE_SECONDS.get(name, 0.0) + time.perf_counter() - clock
         done = runner.finalize(ctx, outbox, batch_id, expected_chunks=chunks,
                                quasi_identifiers=("birth_date", "city"))  # fmt: skip
         ctx.store.cleanup(ctx.run_id)
@@ -217,7 +226,10 @@ def child(path: str, rows: int) -> None:
     seconds = time.perf_counter() - started
     if isinstance(done, tuple):  # the path timed itself (setup excluded)
         done, seconds = done
-    print(json.dumps({"rows": done, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
+    report = {"rows": done, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+    if STAGE_SECONDS:
+        report["stage_seconds"] = {k: round(v, 2) for k, v in STAGE_SECONDS.items()}
+    print(json.dumps(report))
 
 
 # ---------------------------------------------------------------- orchestration (parent)
