@@ -8,7 +8,6 @@ in a temporary directory, so the suite runs on any machine that can install the 
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 # Heavy libraries must never reach out to the network from a test.
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
@@ -42,6 +40,9 @@ def _helper_dirs() -> list[Path]:
 for _folder in _helper_dirs():
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
+
+from pg_databases import create_database, drop_database  # noqa: E402  (needs the path above)
+
 TEST_OUTPUT = Path(os.environ.get("ETLX_TEST_OUTPUT", ROOT / "test-output"))
 
 
@@ -82,26 +83,6 @@ def pg_server_url() -> Iterator[str]:
     finally:
         server.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _admin(url: str) -> psycopg.Connection:
-    return psycopg.connect(url, autocommit=True)
-
-
-def create_database(server_url: str, prefix: str) -> str:
-    """Create an empty database with a unique name; returns its libpq URL."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    with _admin(server_url) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return server_url.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_database(server_url: str, db_url: str) -> None:
-    name = db_url.rsplit("/", 1)[1].split("?", 1)[0]
-    with _admin(server_url) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 @pytest.fixture(scope="session")

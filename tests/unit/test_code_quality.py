@@ -1,4 +1,4 @@
-"""The tree stays formatted, linted and typed: the same checks as `make lint`, run by `make test`."""
+"""The tree stays formatted, linted and typed: `make lint`'s checks, run by `make test`."""
 
 from __future__ import annotations
 

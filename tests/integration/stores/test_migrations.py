@@ -70,14 +70,22 @@ def test_upgrade_from_empty_is_idempotent_and_downgrades_to_base(empty_db_url: s
     assert db.current_revision(empty_db_url) == db.head_revision()
 
 
-def test_migrated_database_matches_schema_module(etlx_db_url: str) -> None:
-    engine = db.make_engine(etlx_db_url)
-    with engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
-        )
-        diff = compare_metadata(context, metadata)
-    engine.dispose()
+def test_migrated_database_matches_schema_module(pg_server_url: str) -> None:
+    # A database of its own: other tests put source tables into the shared session database.
+    from pg_databases import create_database, drop_database
+
+    url = create_database(pg_server_url, "etlx_schema")
+    try:
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
+            )
+            diff = compare_metadata(context, metadata)
+        engine.dispose()
+    finally:
+        drop_database(pg_server_url, url)
     assert diff == []
 
 

@@ -63,7 +63,9 @@ def test_services_and_commands(compose: dict[str, Any]) -> None:
 def test_mounts_and_environment(compose: dict[str, Any]) -> None:
     for name in (*AIRFLOW_SERVICES, "airflow-init"):
         service = compose["services"][name]
-        targets = {re.findall(r":(/opt/airflow/[\w/]+)", volume)[0] for volume in service["volumes"]}
+        targets = {
+            re.findall(r":(/opt/airflow/[\w/]+)", volume)[0] for volume in service["volumes"]
+        }
         assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include"} <= targets
         env = service["environment"]
         assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("FabAuthManager")

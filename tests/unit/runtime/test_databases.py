@@ -26,7 +26,8 @@ def test_redact_hides_password() -> None:
     assert "secret" not in redact("postgresql://u:secret@h/db")
 
 
-def test_external_urls_default_to_sibling_databases() -> None:
+def test_external_urls_default_to_sibling_databases(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", raising=False)
     settings = Settings(_env_file=None, database_url="postgresql://u:p@db.example:5433/etlx")
     urls = external_urls(settings)
     assert urls is not None and not urls.embedded
