@@ -60,15 +60,37 @@ _NULL_AWARE = {"expect_column_values_to_not_be_null", "expect_column_values_to_b
 SUPPORTED_EXPECTATIONS = frozenset(_ROW_LEVEL)
 
 
-def check_expr(check: Check) -> pl.Expr:
-    """True where the row passes `check`."""
+def _temporal_bound(value: Any, dtype: pl.DataType) -> Any:
+    """GX kwargs hold dates as ISO strings; compare them as the column's own temporal type."""
+    if not isinstance(value, str):
+        return value
+    text = pl.lit(value, dtype=pl.String)
+    if isinstance(dtype, pl.Datetime):
+        return text.str.to_datetime(time_unit=dtype.time_unit, time_zone=dtype.time_zone)
+    if dtype == pl.Date:
+        return text.str.to_date()
+    return value
+
+
+def _typed_kwargs(kwargs: dict[str, Any], dtype: pl.DataType | None) -> dict[str, Any]:
+    if dtype is None or not dtype.is_temporal():
+        return kwargs
+    typed = dict(kwargs)
+    for key in ("min_value", "max_value"):
+        if key in typed:
+            typed[key] = _temporal_bound(typed[key], dtype)
+    return typed
+
+
+def check_expr(check: Check, dtype: pl.DataType | None = None) -> pl.Expr:
+    """True where the row passes `check`; `dtype` is the column's type in the frame."""
     builder = _ROW_LEVEL.get(check.expectation)
     if builder is None:
         raise SafeMessageError(
             f"expectation {check.expectation} is not supported as a row-level check"
         )
     col = pl.col(check.column)
-    ok = builder(col, check.kwargs)
+    ok = builder(col, _typed_kwargs(check.kwargs, dtype))
     if check.expectation not in _NULL_AWARE:
         ok = col.is_null() | ok
     return ok.fill_null(False)

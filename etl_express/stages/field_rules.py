@@ -88,7 +88,7 @@ def _clean(
 def _rules(frame: pl.DataFrame, config: FieldRulesConfig) -> list[tuple[str, str, pl.Expr]]:
     """(label, severity, passes) for every configured check and every strict cast."""
     rules: list[tuple[str, str, pl.Expr]] = [
-        (c.label, c.severity, check_expr(c)) for c in config.checks
+        (c.label, c.severity, check_expr(c, frame.schema.get(c.column))) for c in config.checks
     ]
     for name in frame.columns:
         if name.startswith(_STRICT):

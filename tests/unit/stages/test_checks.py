@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
 
@@ -47,3 +49,30 @@ def test_sets_regex_lengths_unique() -> None:
 def test_unknown_expectation_is_a_safe_error() -> None:
     with pytest.raises(SafeMessageError, match="not supported"):
         check_expr(Check("expect_table_row_count_to_equal", "c"))
+
+
+def test_between_compares_iso_string_bounds_as_the_columns_temporal_type() -> None:
+    frame = pl.DataFrame(
+        {
+            "birth": [dt.date(1899, 12, 31), dt.date(1985, 6, 1), None],
+            "seen": [
+                dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+                dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                None,
+            ],
+        }
+    )
+    birth = Check(
+        "expect_column_values_to_be_between",
+        "birth",
+        {"min_value": "1900-01-01", "max_value": "2026-12-31"},
+    )
+    seen = Check(
+        "expect_column_values_to_be_between", "seen", {"min_value": "2025-01-01T00:00:00+00:00"}
+    )
+    result = frame.select(
+        check_expr(birth, frame.schema["birth"]).alias("birth"),
+        check_expr(seen, frame.schema["seen"]).alias("seen"),
+    )
+    assert result["birth"].to_list() == [False, True, True]  # nulls pass, as in GX
+    assert result["seen"].to_list() == [False, True, True]
