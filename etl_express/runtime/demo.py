@@ -15,7 +15,7 @@ import psycopg
 
 from etl_express.runtime.databases import libpq_url
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 CUSTOMERS = 5000
 PATIENTS = 2000
 
