@@ -70,7 +70,7 @@ class ColumnRule(_Rule):
     personal: bool | None = Field(
         None,
         description="Column holds personal data (its original values must not survive). "
-        "Default: true for every operator except keep.",
+        "Default: true for every operator except keep and generalize.",
     )
 
     @property
@@ -160,7 +160,18 @@ class FakeRule(ColumnRule):
     )
 
 
-class GeneralizeDate(ColumnRule):
+class _GeneralizeBase(ColumnRule):
+    """Generalized values are coarser forms of the originals and may equal some original by
+    design (a year's 1 January is someone's birthday), so the exact-match leak check does not
+    apply to them; k-anonymity over the quasi-identifiers judges them instead. `personal:
+    true` opts a column back into the leak check."""
+
+    @property
+    def is_personal(self) -> bool:
+        return bool(self.personal)
+
+
+class GeneralizeDate(_GeneralizeBase):
     operator: Literal["generalize"]
     kind: Literal["date"]
     to: Literal["month", "year"] = "month"
@@ -171,7 +182,7 @@ class GeneralizeDate(ColumnRule):
     )
 
 
-class GeneralizeAge(ColumnRule):
+class GeneralizeAge(_GeneralizeBase):
     operator: Literal["generalize"]
     kind: Literal["age"]
     bands: list[int] = Field(
@@ -186,13 +197,13 @@ class GeneralizeAge(ColumnRule):
         return bands
 
 
-class GeneralizeNumber(ColumnRule):
+class GeneralizeNumber(_GeneralizeBase):
     operator: Literal["generalize"]
     kind: Literal["number"]
     width: float = Field(gt=0, description="Width of each range, e.g. 1000 → '35000-36000'.")
 
 
-class GeneralizeAddress(ColumnRule):
+class GeneralizeAddress(_GeneralizeBase):
     operator: Literal["generalize"]
     kind: Literal["address"]
     to: Literal["city", "region"] = "city"

@@ -40,7 +40,7 @@ def test_valid_rules_parse_into_typed_operators() -> None:
     assert isinstance(rules.columns["name"], FakeRule)
     assert isinstance(rules.columns["bd"], GeneralizeDate)
     assert isinstance(rules.text_columns["c"].entities["PERSON"], TextRedact)
-    assert rules.personal_columns() == ["phone", "name", "bd"]
+    assert rules.personal_columns() == ["phone", "name"]  # generalized: judged by k-anonymity
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,16 @@ def test_rules_file_yaml(tmp_path: Path) -> None:
     f.write_text("columns: [\n", encoding="utf-8")
     with pytest.raises(ValidationFailed, match="not valid YAML"):
         load_rules_file(f)
+
+
+def test_generalized_columns_opt_into_the_leak_check_only_explicitly() -> None:
+    rules = parse_rules(
+        {
+            "columns": {
+                "bd": {"operator": "generalize", "kind": "date", "to": "year"},
+                "salary": {"operator": "generalize", "kind": "number", "width": 1000,
+                           "personal": True},
+            }
+        }
+    )  # fmt: skip
+    assert rules.personal_columns() == ["salary"]
