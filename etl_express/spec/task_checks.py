@@ -73,9 +73,9 @@ def _existence_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError
     return errors
 
 
-# The stage engine (etl_express.stages.entry.transform) runs SQL transformations only; a task
-# using a Python one would fail at its transform stage, so it is refused at save until then.
-PYTHON_TRANSFORMS_RUNNABLE = False
+# The stage engine (etl_express.stages.entry.transform) runs SQL and Python transformations;
+# the flag stays so that an engine without Python support can refuse such tasks at save.
+PYTHON_TRANSFORMS_RUNNABLE = True
 
 
 def _runnable_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:

@@ -145,6 +145,18 @@ def _dedupe(bundle: dict[str, Any], names: set[str]) -> dict[str, Dedupe]:
     return {name: rule for name in names}
 
 
+def _python_code(spec: dict[str, Any]) -> str:
+    """The code of a Python transformation, if this server still allows running it."""
+    from etl_express.settings import get_settings
+
+    if not get_settings().allow_python_transforms:
+        raise SafeMessageError(
+            "python transformations are disabled on this server "
+            "(ETLX_ALLOW_PYTHON_TRANSFORMS); the task cannot run its transformation"
+        )
+    return str(spec["code"])
+
+
 def transform(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) -> list[Chunk]:
     """The transformation over all chunks; also where dedupe crosses chunk boundaries."""
     ctx = _ctx(run)
@@ -159,9 +171,7 @@ def transform(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) 
         sql, inputs = f"SELECT * FROM {next(iter(stages))}", stages
     else:
         spec = scripts[0]["spec"]
-        if spec.get("language", "sql") != "sql":
-            raise SafeMessageError("python transformations are not run by the stage engine")
-        sql = spec["sql"]
+        sql = spec.get("sql") or ""
         inputs = {
             i["name"]: stages.get(i["name"], f"field_rules.{i['name']}") for i in spec["inputs"]
         }
@@ -169,7 +179,11 @@ def transform(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) 
         [int(s["spec"].get("chunk_size", 100_000)) for s in _scripts(bundle, "extraction")]
         or [100_000]
     )
-    count = runner.transform_whole(ctx, sql, inputs, chunk_rows, dedupe)
+    if scripts and scripts[0]["spec"].get("language", "sql") == "python":
+        code = _python_code(scripts[0]["spec"])
+        count = runner.transform_python(ctx, code, inputs, chunk_rows, dedupe)
+    else:
+        count = runner.transform_whole(ctx, sql, inputs, chunk_rows, dedupe)
     return [{"chunk": i, "stage": runner.TRANSFORM} for i in range(count)]
 
 

@@ -116,6 +116,46 @@ def transform_whole(
         return count
 
 
+def transform_python(
+    ctx: RunContext,
+    code: str,
+    inputs: dict[str, str],
+    chunk_rows: int,
+    dedupe: dict[str, Dedupe] | None = None,
+) -> int:
+    """Like `transform_whole`, for a Python transformation: each input is a LazyFrame over
+    its staged chunks (deduplicated first where the field rules ask for it)."""
+    import pyarrow.dataset as ds
+
+    from etl_express.sources.chunking import rechunk
+    from etl_express.stages.python_transform import run_python_transform
+
+    with stage_errors(TRANSFORM, None):
+        frames: dict[str, pl.LazyFrame] = {}
+        for name, stage in inputs.items():
+            paths = ctx.store.chunk_paths(ctx.run_id, stage)
+            if not paths:
+                raise SafeMessageError(f"no {stage} chunks staged for this run")
+            dataset = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
+            if dedupe and name in dedupe:
+                batches = stream_transform(
+                    f"SELECT * FROM {name}", {name: dataset.scanner().to_reader()},
+                    dedupe={name: dedupe[name]},
+                )  # fmt: skip
+                frame = pl.from_arrow(pa.Table.from_batches(list(batches)))
+                assert isinstance(frame, pl.DataFrame)
+                frames[name] = frame.lazy()
+            else:
+                frames[name] = pl.scan_pyarrow_dataset(dataset)
+        ctx.store.remove_stage(ctx.run_id, TRANSFORM)
+        ctx.store.remove_stage(ctx.run_id, ANONYMIZE)
+        count = 0
+        for count, batch in enumerate(rechunk(run_python_transform(code, frames), chunk_rows), 1):
+            ctx.write(TRANSFORM, count - 1, pa.Table.from_batches([batch]))
+            ctx.stats(TRANSFORM, count - 1, {"rows_out": batch.num_rows})
+        return count
+
+
 def plan_transform(config: TransformConfig) -> str:
     return transform_mode(config.sql)
 

@@ -115,10 +115,7 @@ def test_params_read_by_an_extraction_must_be_task_params() -> None:
     assert parse_task(payload, ctx).params == {"city": "Kazan"}
 
 
-def test_a_python_transformation_cannot_be_attached_until_the_engine_runs_it() -> None:
-    from etl_express.spec.task_checks import PYTHON_TRANSFORMS_RUNNABLE
-
-    assert PYTHON_TRANSFORMS_RUNNABLE is False
+def test_a_python_transformation_can_be_attached_now_that_the_engine_runs_it() -> None:
     ctx = make_world()
     code = "def transform(inputs):\n    return inputs['customers']\n"
     ctx.scripts[("py_transform", 1)] = (
@@ -128,7 +125,4 @@ def test_a_python_transformation_cannot_be_attached_until_the_engine_runs_it() -
     )
     payload = _task()
     payload["scripts"]["transformation"] = {"name": "py_transform", "version": 1}
-    with pytest.raises(ValidationFailed) as failed:
-        parse_task(payload, ctx)
-    assert [e.path for e in failed.value.errors] == ["$.scripts.transformation"]
-    assert "SQL transformations only" in failed.value.errors[0].message
+    assert parse_task(payload, ctx).scripts.transformation is not None
