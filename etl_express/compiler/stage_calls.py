@@ -17,6 +17,8 @@ point of the same name in `etl_express.stages.entry`. The call shape, binding fo
     entry.load_outbox(run, bundle, chunks) -> dict             loads, publishes the batch
 
 Nothing large passes through here: data lives in the staging store keyed by run and chunk.
+Each call is tracked on the task's run row (etl_express.stages.tracking): rows per stage while
+the run goes, and the stage, chunk and message of a failure.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ def run_info(context: Any) -> dict[str, Any]:
 
 
 def call(stage: str, token: str, run: dict[str, Any], *args: Any) -> Any:
+    from etl_express.stages.tracking import tracked
+
     bundle = decode(token)
     run = {**run, "task_slug": bundle["task"]["slug"]}
-    return entry_point(stage)(run, bundle, *args)
+    with tracked(stage, run, bundle) as note:
+        result = entry_point(stage)(run, bundle, *args)
+        note(result)
+    return result

@@ -90,3 +90,8 @@ def _locked(conn: sa.Connection, run_id: int) -> RunRecord:
     if run is None:
         raise NotFound(f"there is no run {run_id}")
     return run
+
+
+def resume_run(engine: sa.Engine, run_id: int, *, actor: str | Actor = SYSTEM) -> RunRecord:
+    with audited(engine, as_actor(actor)) as tx:
+        return store.resume_run(tx, _locked(tx.conn, run_id))

@@ -114,3 +114,17 @@ def finish_run(
         after={"state": state, "error": to_jsonable(error)},
     )
     return run.model_copy(update={"state": state, "error": error, "ended_at": row.ended_at})
+
+
+def resume_run(tx: AuditedTx, run: RunRecord) -> RunRecord:
+    """A retried stage is running again after a failure was recorded: back to `running`."""
+    if run.state == "running":
+        tx.nothing_changed()
+        return run
+    tx.conn.execute(
+        sa.update(task_runs)
+        .where(task_runs.c.id == run.id)
+        .values(state="running", error=None, ended_at=None)
+    )
+    tx.record("run.resume", "run", run.id, before={"state": run.state}, after={"state": "running"})
+    return run.model_copy(update={"state": "running", "error": None, "ended_at": None})

@@ -1,0 +1,118 @@
+"""Run tracking: every stage call notes its progress, or its failure, on the task's run row.
+
+This is what the UI reads to show rows in/out per stage while a run is going and the stage,
+chunk and message of a failure. Tracking is best effort: a tracking write that fails is
+logged and never fails the stage itself (the outbox load needs the database anyway).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from etl_express.stages.errors import StageError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
+WITHHELD = "details withheld: they may contain row data"
+
+
+@lru_cache(maxsize=1)
+def _engine() -> sa.Engine | None:
+    from etl_express.settings import get_settings
+    from etl_express.stores.db import make_engine
+
+    return make_engine() if get_settings().database_url else None
+
+
+def summary(result: Any) -> dict[str, int]:
+    """Row counts from what an entry point returned (a chunk dict or a list of them)."""
+    chunks = result if isinstance(result, list) else [result]
+    counts: dict[str, int] = {"chunks": len(chunks)} if isinstance(result, list) else {}
+    for chunk in chunks:
+        if not isinstance(chunk, dict):
+            continue
+        for key, value in chunk.items():
+            if key.startswith("rows") and isinstance(value, int) and not isinstance(value, bool):
+                counts[key] = counts.get(key, 0) + value
+    return counts
+
+
+def _stage_key(stage: str, run: dict[str, Any]) -> str:
+    index = run.get("map_index")
+    return stage if index is None or index < 0 else f"{stage}[{index}]"
+
+
+def _best_effort(action: Callable[[], object], what: str) -> None:
+    try:
+        action()
+    except Exception:
+        log.warning("run tracking: could not %s", what, exc_info=True)
+
+
+class _Tracker:
+    def __init__(
+        self, engine: sa.Engine, stage: str, run: dict[str, Any], bundle: dict[str, Any]
+    ) -> None:
+        self.engine, self.stage, self.run, self.bundle = engine, stage, run, bundle
+        self.results: list[Any] = []
+        self.run_id: int | None = None
+
+    def start(self) -> None:
+        from etl_express.registry import runs
+
+        row = runs.start_run(
+            self.engine, task_id=int(self.bundle["task"]["id"]),
+            dag_id=self.run["dag_id"], dag_run_id=self.run["dag_run_id"],
+        )  # fmt: skip
+        if row.state == "failed":  # a retry after a recorded failure
+            row = runs.resume_run(self.engine, row.id)
+        self.run_id = row.id
+
+    def fail(self, error: dict[str, Any]) -> None:
+        from etl_express.registry import runs
+
+        if self.run_id is not None:
+            runs.finish_run(self.engine, self.run_id, state="failed", error=error)
+
+    def done(self) -> None:
+        from etl_express.registry import runs
+
+        if self.run_id is None:
+            return
+        stats = summary(self.results[0]) if self.results else {}
+        runs.record_stage(
+            self.engine, self.run_id, stage=_stage_key(self.stage, self.run), stats=stats
+        )
+        if self.stage == "load_outbox":
+            runs.finish_run(self.engine, self.run_id, state="success")
+
+
+@contextmanager
+def tracked(
+    stage: str, run: dict[str, Any], bundle: dict[str, Any], engine: sa.Engine | None = None
+) -> Iterator[Callable[[Any], None]]:
+    """Context for one stage call; call the yielded function with the stage's result."""
+    engine = engine if engine is not None else _engine()
+    if engine is None:  # no ETL-Express database configured (e.g. a bare `dag.test()`)
+        yield lambda result: None
+        return
+    tracker = _Tracker(engine, stage, run, bundle)
+    _best_effort(tracker.start, "register the run")
+    try:
+        yield tracker.results.append
+    except StageError as exc:
+        error = exc.as_dict()
+        _best_effort(lambda: tracker.fail(error), "record the failure")
+        raise
+    except Exception as exc:
+        error = {"stage": stage, "chunk": run.get("map_index"),
+                 "message": f"{type(exc).__name__} ({WITHHELD})"}  # fmt: skip
+        _best_effort(lambda: tracker.fail(error), "record the failure")
+        raise
+    _best_effort(tracker.done, "record the stage")

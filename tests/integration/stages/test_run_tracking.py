@@ -1,0 +1,95 @@
+"""Stage calls leave their progress and failures on the task's run row (real PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from etl_express.configio.apply import apply
+from etl_express.configio.documents import load_documents
+from etl_express.registry import runs, tasks
+from etl_express.stages import tracking
+from etl_express.stages.errors import StageError
+
+DEMO = Path(__file__).resolve().parents[3] / "include" / "scripts" / "demo"
+
+
+@pytest.fixture
+def bundle(etlx_engine: sa.Engine) -> dict[str, Any]:
+    apply(etlx_engine, load_documents([DEMO]), "tester")
+    task = tasks.get_task(etlx_engine, "demo_customers")
+    return {"task": {"id": task.id, "slug": task.slug}, "scripts": []}
+
+
+def _run(map_index: int = -1) -> dict[str, Any]:
+    return {"dag_id": "etlx__demo_customers", "dag_run_id": "manual__1", "map_index": map_index}
+
+
+def _only_run(engine: sa.Engine) -> Any:
+    found = runs.list_runs(engine, task_slug="demo_customers")
+    assert len(found) == 1
+    return found[0]
+
+
+def test_progress_failure_retry_and_success(etlx_engine: sa.Engine, bundle: dict[str, Any]) -> None:
+    with tracking.tracked("extract", _run(), bundle, etlx_engine) as note:
+        note([{"chunk": 0, "rows": 10}, {"chunk": 1, "rows": 5}])
+    run = _only_run(etlx_engine)
+    assert (run.state, run.stage) == ("running", "extract")
+    assert run.stats["extract"] == {"chunks": 2, "rows": 15}
+
+    with (
+        pytest.raises(StageError),
+        tracking.tracked("field_rules", _run(1), bundle, etlx_engine),
+    ):
+        raise StageError("field_rules", 1, "expectation failed on 3 rows")
+    run = _only_run(etlx_engine)
+    assert run.state == "failed"
+    assert run.error == {
+        "stage": "field_rules",
+        "chunk": 1,
+        "message": "expectation failed on 3 rows",
+    }
+
+    with tracking.tracked("field_rules", _run(1), bundle, etlx_engine) as note:  # the retry
+        note({"chunk": 1, "rows_in": 5, "rows_out": 4})
+    run = _only_run(etlx_engine)
+    assert run.state == "running" and run.error is None
+    assert run.stats["field_rules[1]"] == {"rows_in": 5, "rows_out": 4}
+
+    with tracking.tracked("load_outbox", _run(), bundle, etlx_engine) as note:
+        note({"batch_id": 1, "rows": 4})
+    run = _only_run(etlx_engine)
+    assert run.state == "success" and run.ended_at is not None
+
+
+def test_unexpected_errors_are_recorded_without_their_message(
+    etlx_engine: sa.Engine, bundle: dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError), tracking.tracked("transform", _run(), bundle, etlx_engine):
+        raise ValueError("Иванов Иван, +7 916 000-00-00")
+    run = _only_run(etlx_engine)
+    assert run.state == "failed"
+    assert run.error["stage"] == "transform"
+    assert run.error["message"].startswith("ValueError (details withheld")
+    assert "Иванов" not in str(run.error)
+
+
+def test_without_a_database_tracking_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tracking, "_engine", lambda: None)
+    with tracking.tracked("extract", _run(), {"task": {"id": 1}}) as note:
+        note([{"rows": 1}])
+
+
+def test_summary_counts_rows() -> None:
+    assert tracking.summary([{"rows": 2, "chunk": 0}, {"rows": 3, "chunk": 1}]) == {
+        "chunks": 2,
+        "rows": 5,
+    }
+    assert tracking.summary({"rows_in": 4, "rows_out": 3, "ok": True}) == {
+        "rows_in": 4,
+        "rows_out": 3,
+    }
