@@ -86,6 +86,20 @@ function StateBadge({ value }) {
   return h(C.Badge, { colorPalette: STATE_COLORS[value] || "gray", variant: "subtle" }, value || "—");
 }
 
+// "extract 5000 · field_rules[0] 5000→4990 · …" from a run's per-stage row counts.
+function stageRows(stats) {
+  const entries = Object.entries(stats || {});
+  if (!entries.length) return "—";
+  return entries
+    .map(([stage, c]) => {
+      if (!c) return stage;
+      if (c.rows_in !== undefined && c.rows_out !== undefined) return `${stage} ${c.rows_in}→${c.rows_out}`;
+      const rows = c.rows ?? c.rows_out ?? c.rows_in;
+      return rows === undefined ? stage : `${stage} ${rows}`;
+    })
+    .join(" · ");
+}
+
 function when(value) {
   if (!value) return "—";
   const date = new Date(value);
@@ -1059,6 +1073,7 @@ function TaskDetail({ slug, onEdit, onBack }) {
               { label: "Run", render: (r) => h(C.Text, { fontFamily: "mono", fontSize: "xs" }, r.dag_run_id) },
               { label: "State", render: (r) => h(StateBadge, { value: r.state }) },
               { label: "Stage", render: (r) => r.stage || "—" },
+              { label: "Rows per stage", render: (r) => stageRows(r.stats) },
               { label: "Started", render: (r) => when(r.started_at) },
               { label: "Ended", render: (r) => when(r.ended_at) },
               { label: "Error", render: (r) => (r.error ? r.error.message || JSON.stringify(r.error) : "—") },
