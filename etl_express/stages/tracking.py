@@ -43,6 +43,19 @@ def summary(result: Any) -> dict[str, int]:
     return counts
 
 
+def _staged_totals(run: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Rows in/out per stage from the chunk stats in the staging store (empty when gone)."""
+    from etl_express.stages.runner import progress
+    from etl_express.staging.store import StagingStore
+
+    try:
+        totals = progress(StagingStore.from_settings(), f"{run['dag_id']}/{run['dag_run_id']}")
+    except Exception:
+        log.warning("run tracking: could not read staged stats", exc_info=True)
+        return {}
+    return {stage: t for stage, t in totals.items() if t.get("chunks")}
+
+
 def _stage_key(stage: str, run: dict[str, Any]) -> str:
     index = run.get("map_index")
     return stage if index is None or index < 0 else f"{stage}[{index}]"
@@ -85,10 +98,14 @@ class _Tracker:
 
         if self.run_id is None:
             return
-        stats = summary(self.results[0]) if self.results else {}
-        runs.record_stage(
-            self.engine, self.run_id, stage=_stage_key(self.stage, self.run), stats=stats
+        key, stats = (
+            _stage_key(self.stage, self.run),
+            summary(self.results[0] if self.results else None),
         )
+        totals = _staged_totals(self.run).get(self.stage)
+        if totals:  # every chunk of this stage staged so far, not only this call's
+            key, stats = self.stage, totals
+        runs.record_stage(self.engine, self.run_id, stage=key, stats=stats)
         if self.stage == "load_outbox":
             runs.finish_run(self.engine, self.run_id, state="success")
 

@@ -93,3 +93,19 @@ def test_summary_counts_rows() -> None:
         "rows_in": 4,
         "rows_out": 3,
     }
+
+
+def test_mapped_stages_record_totals_of_all_staged_chunks(
+    etlx_engine: sa.Engine, bundle: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etl_express.stages.runner import FIELD_RULES, RunContext
+    from etl_express.staging.store import StagingStore
+
+    monkeypatch.setenv("ETLX_STAGING_URL", str(tmp_path))
+    ctx = RunContext(StagingStore(str(tmp_path)), "etlx__demo_customers/manual__1")
+    ctx.stats(FIELD_RULES, 0, {"rows_in": 5, "rows_out": 4})
+    ctx.stats(FIELD_RULES, 1, {"rows_in": 3, "rows_out": 3})
+    with tracking.tracked("field_rules", _run(1), bundle, etlx_engine) as note:
+        note({"chunk": 1})
+    run = _only_run(etlx_engine)
+    assert run.stats["field_rules"] == {"chunks": 2, "rows_in": 8, "rows_out": 7}
