@@ -12,7 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-from etl_express.spec import ValidationContext
+from etl_express.spec import ColumnSchema, ValidationContext
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +49,11 @@ class CliContext(ValidationContext):
             log.warning("could not look up connection %r", conn_id, exc_info=True)
             return None
         return True
+
+    def describe_query(self, conn_id: str, sql: str) -> list[ColumnSchema] | None:
+        """Describe the query on its source (read-only, LIMIT 0), as the API does."""
+        if self.connection_exists(conn_id) is not True:
+            return None
+        from etl_express.spec.describe import describe_airflow_connection
+
+        return describe_airflow_connection(conn_id, sql)
