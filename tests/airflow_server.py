@@ -90,7 +90,8 @@ def running_airflow(
                 Fernet.generate_key().decode(), secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             ),
         )
-        password = secrets.token_urlsafe(12)
+        # Leading "-": generated passwords may start with one; the CLI call must cope.
+        password = "-" + secrets.token_urlsafe(12)
         instance_secrets = InstanceSecrets("", "", "", password, secrets.token_hex(32))
         urls = DatabaseUrls(airflow=airflow_db, etlx=etlx_db, demo=demo_db, embedded=False)
         env = with_venv_path(

@@ -70,8 +70,9 @@ def prepare_airflow(
                 "create",
                 "--username",
                 admin_user,
-                "--password",
-                admin_password,
+                # `--password=…`: a generated password may start with "-", which argparse
+                # would otherwise read as an option.
+                f"--password={admin_password}",
                 "--role",
                 "Admin",
                 "--email",
@@ -87,7 +88,7 @@ def prepare_airflow(
         )
     elif reset_password:
         run_airflow(
-            ["users", "reset-password", "--username", admin_user, "--password", admin_password],
+            ["users", "reset-password", "--username", admin_user, f"--password={admin_password}"],
             env,
             log,
             f"setting the password of {admin_user!r} from ETLX_ADMIN_PASSWORD",

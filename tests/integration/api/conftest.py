@@ -32,7 +32,7 @@ def airflow_api(airflow_server: Any) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def viewer_token(airflow_server: Any) -> str:
     """A token of a user with Airflow's Viewer role (created with Airflow's own CLI)."""
-    password = secrets.token_urlsafe(12)
+    password = "-" + secrets.token_urlsafe(12)  # may start with "-", as generated ones can
     subprocess.run(
         [
             "airflow",
@@ -40,8 +40,7 @@ def viewer_token(airflow_server: Any) -> str:
             "create",
             "--username",
             "vera",
-            "--password",
-            password,
+            f"--password={password}",  # a generated password may start with "-"
             "--firstname",
             "Vera",
             "--lastname",

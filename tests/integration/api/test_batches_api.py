@@ -25,7 +25,7 @@ def user_token(airflow_server: Any) -> str:
     password = secrets.token_urlsafe(12)
     name = f"uma_{secrets.token_hex(3)}"
     subprocess.run(
-        ["airflow", "users", "create", "--username", name, "--password", password,
+        ["airflow", "users", "create", "--username", name, f"--password={password}",
          "--firstname", "Uma", "--lastname", "User", "--email", f"{name}@example.com",
          "--role", "User"],
         env=airflow_server.env, check=True, capture_output=True, timeout=300,
