@@ -48,6 +48,9 @@ UPDATABLE: Final = frozenset(
     }
 )
 _JSON_FIELDS: Final = frozenset({"schema", "privacy_report"})
+# A complete batch starts its retention clock whether reviewable or blocked: a blocked batch
+# nobody releases or rejects must expire too, not hold its data forever.
+CLOCK_STARTS: Final = frozenset({"ready_for_review", "blocked"})
 
 
 def _select() -> sa.Select[Any]:
@@ -153,7 +156,7 @@ def transition(
     values: dict[str, Any] = {
         k: to_jsonable(v) if k in _JSON_FIELDS else v for k, v in fields.items()
     }
-    if to_state == "ready_for_review" and batch.expires_at is None and "expires_at" not in fields:
+    if to_state in CLOCK_STARTS and batch.expires_at is None and "expires_at" not in fields:
         values["expires_at"] = _retention_end()
     done = tx.conn.execute(
         sa.update(outbox_batches)
@@ -220,9 +223,8 @@ def release_blocked(tx: AuditedTx, batch: BatchRecord, override: Mapping[str, An
             f"batch {batch.id} is {batch.state}, not blocked; there is nothing to override"
         )
     report = {**(batch.privacy_report or {}), "override": to_jsonable(dict(override))}
-    values: dict[str, Any] = {"privacy_report": report}
-    if batch.expires_at is None:
-        values["expires_at"] = _retention_end()  # the review clock starts now
+    # Reviewers get the whole retention period from the release, not what the block left.
+    values: dict[str, Any] = {"privacy_report": report, "expires_at": _retention_end()}
     done = tx.conn.execute(
         sa.update(outbox_batches)
         .where(outbox_batches.c.id == batch.id, outbox_batches.c.state == "blocked")

@@ -176,6 +176,43 @@ def test_review_clock_starts_when_a_batch_is_ready(etlx_engine: sa.Engine, task_
     assert event["after"]["expires_at"] == ready.expires_at.isoformat()
 
 
+def test_a_blocked_batch_expires_after_the_retention_period(
+    etlx_engine: sa.Engine, task_id: int
+) -> None:
+    with etlx_engine.begin() as conn:
+        conn.execute(sa.update(etl_tasks).values(retention_days=3))
+    batch_id = _new_batch(etlx_engine, task_id)
+    blocked = batches.transition(
+        etlx_engine, batch_id, "blocked", blocked_reason="privacy gate: 1 finding(s)"
+    )
+    assert blocked.expires_at is not None
+    left = blocked.expires_at - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=3) - dt.timedelta(minutes=5) < left <= dt.timedelta(days=3)
+    event = _events(etlx_engine, action="batch.blocked")[0]
+    assert event["after"]["expires_at"] == blocked.expires_at.isoformat()
+
+    assert batches.expire_due(etlx_engine) == []  # not yet due
+    later = blocked.expires_at + dt.timedelta(seconds=1)
+    assert [b.id for b in batches.expire_due(etlx_engine, later)] == [batch_id]
+    assert batches.get_batch(etlx_engine, batch_id).state == "expired"
+
+
+def test_releasing_a_blocked_batch_restarts_the_review_clock(
+    etlx_engine: sa.Engine, task_id: int
+) -> None:
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # the task keeps 14 days
+    batch_id = _new_batch(etlx_engine, task_id)
+    batches.transition(etlx_engine, batch_id, "blocked", blocked_reason="x", expires_at=soon)
+    override = {"by": "root", "at": dt.datetime.now(dt.UTC).isoformat(), "reason": "checked"}
+    with audited(etlx_engine, SYSTEM) as tx:
+        batch = batch_store.get_batch(tx.conn, batch_id, for_update=True)
+        assert batch is not None and batch.expires_at == soon
+        released = batch_store.release_blocked(tx, batch, override)
+    assert released.expires_at is not None
+    left = released.expires_at - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=14) - dt.timedelta(minutes=5) < left <= dt.timedelta(days=14)
+
+
 def test_overview(etlx_engine: sa.Engine, task_id: int) -> None:
     runs.start_run(etlx_engine, task_id=task_id, dag_id="etlx__orders", dag_run_id="r1")
     for _ in range(2):
