@@ -1,11 +1,16 @@
 """Privacy gate: did any original personal value survive anonymization?
 
-During the run the engine builds a `LeakIndex`: keyed hashes (HMAC with the "leak" subkey) of
-the normalized original values of every personal column and of every entity detected in free
-text. The index holds no raw values, so it can be kept with the batch, merged across chunks
-and checked later. The check hashes every cell of the output batch the same way and looks it
-up (polars `is_in` on hash columns), then runs a detection pass over text columns. Reasons
-name columns, entity types and counts, never values.
+During the run the engine builds a `LeakIndex`: keyed 64-bit hashes of the normalized original
+values of every personal column and of every entity detected in free text. The check hashes
+the distinct values of every output column the same way, in one query over all columns, and
+looks them up; then it runs a detection pass over text columns. Reasons name columns, entity
+types and counts, never values.
+
+The hash is polars' seeded 64-bit hash with the seed taken from the key's "leak" subkey, not an
+HMAC: the index lives only in the worker's memory for one chunk (the staged chunk beside it
+holds the originals anyway), and an HMAC per distinct value of every output cell cost 25x more
+(bench, 100k rows x 12 columns: 2.3 s vs 0.09 s). A collision can only block a clean batch for
+review, never let a leak through; with 2^64 values its odds per chunk are below 1e-6.
 
 Normalization: strip, casefold, collapse whitespace; values with >= 9 digits are also
 compared by their digits alone, so "+7 (931) 491-26-60" and "79314912660" match (9 keeps
@@ -20,7 +25,6 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from etl_express.anonymize.hashing import hmac_hex
 from etl_express.anonymize.keys import KeyRing
 from etl_express.anonymize.rules import TextColumnRule
 from etl_express.anonymize.text import Detector, detect_by_language
@@ -86,34 +90,71 @@ class GateResult:
 def _forms(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(text form, digits form) of a String expression; null where a form does not apply."""
     norm = text.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
-    norm = pl.when(norm.str.len_chars() >= MIN_TEXT_CHARS).then(pl.concat_str([pl.lit("t:"), norm]))
-    digits = text.str.replace_all(r"[^0-9]+", "")  # ASCII class: 5x faster than \D
-    digits = pl.when(digits.str.len_chars() >= MIN_DIGITS).then(
-        pl.concat_str([pl.lit("d:"), digits])
+    norm = pl.when(norm.str.len_chars() >= MIN_TEXT_CHARS).then(norm)
+    # Cheap length test first: the regex only runs on values long enough to hold 9 digits.
+    digits = pl.when(text.str.len_bytes() >= MIN_DIGITS).then(
+        text.str.replace_all(r"[^0-9]+", "")  # ASCII class: 5x faster than \D
     )
-    return norm, digits
+    return norm, _digits_form(digits)
 
 
-def _hashed_forms(values: pl.Series, keys: KeyRing, *, counted: bool = True) -> pl.DataFrame:
-    """Distinct values with the keyed hash of each form ("ht", "hd") and, when `counted`,
-    how often each occurs ("n"); staged so each form and HMAC is computed once."""
+def _digits_form(digits: pl.Expr) -> pl.Expr:
+    return pl.when(digits.str.len_bytes() >= MIN_DIGITS).then(digits)
+
+
+def _typed_forms(dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr] | None:
+    """Both forms of column "v" of `dtype`, the same as `_forms` gives for the value's text
+    (the canonical cast has no stray case or spaces to normalize, so most regex work is
+    skipped); None for types that cannot carry a personal value (booleans)."""
+    v = pl.col("v")
+    if dtype == pl.Boolean:
+        return None
+    if dtype.is_integer() or isinstance(dtype, pl.Decimal):
+        text = v.cast(pl.String)
+        norm = pl.when(text.str.len_chars() >= MIN_TEXT_CHARS).then(text)
+        digits = text.str.replace("-", "", literal=True).str.replace(".", "", literal=True)
+        return norm, _digits_form(digits)
+    if dtype.is_temporal():
+        # A date has 8 digits at most; a timestamp's digits depend on how it was printed,
+        # so only the text form is comparable.
+        text = v.cast(pl.String).str.to_lowercase()
+        return text, pl.lit(None, dtype=pl.String)
+    return _forms(v.cast(pl.String))
+
+
+def leak_seeds(keys: KeyRing) -> tuple[int, int]:
+    """Seeds for the text and the digits form: the same string hashes differently as a
+    text and as a digits form, so the two never match each other."""
     subkey = keys.subkey(LEAK_PURPOSE)
-    distinct = values.cast(pl.String).drop_nulls().rename("v")
-    counts = distinct.value_counts(name="n") if counted else distinct.unique().to_frame()
-    norm, digits = _forms(pl.col("v"))
-    return (
-        counts.lazy()
-        .with_columns(ft=norm, fd=digits)
-        .with_columns(ht=hmac_hex(pl.col("ft"), subkey), hd=hmac_hex(pl.col("fd"), subkey))
-        .select(pl.exclude("v", "ft", "fd"))
-        .collect()
+    return int(subkey[:16], 16), int(subkey[16:32], 16)
+
+
+def _hash(expr: pl.Expr, seed: int) -> pl.Expr:
+    return pl.when(expr.is_not_null()).then(expr.hash(seed))
+
+
+def _hashed_forms(
+    values: pl.LazyFrame, seeds: tuple[int, int], *, counted: bool = True
+) -> pl.LazyFrame:
+    """Distinct values of column "v" with the hash of each form ("ht", "hd") and, when
+    `counted`, how often each occurs ("n")."""
+    forms = _typed_forms(values.collect_schema()["v"])
+    if forms is None:
+        return pl.LazyFrame(schema={**({"n": pl.UInt32} if counted else {}),
+                                    "ht": pl.UInt64, "hd": pl.UInt64})  # fmt: skip
+    present = values.drop_nulls()
+    distinct = present.group_by("v").len(name="n") if counted else present.unique()
+    norm, digits = forms
+    return distinct.select(
+        *(["n"] if counted else []), ht=_hash(norm, seeds[0]), hd=_hash(digits, seeds[1])
     )
 
 
 def hash_values(values: pl.Series, keys: KeyRing) -> pl.Series:
     """Keyed hashes of both normalized forms of every non-null value (unique)."""
-    forms = _hashed_forms(values, keys, counted=False)
-    return pl.concat([forms["ht"], forms["hd"]]).drop_nulls().unique().rename("h")
+    forms = _hashed_forms(pl.LazyFrame({"v": values}), leak_seeds(keys), counted=False)
+    both = forms.select(pl.concat([pl.col("ht"), pl.col("hd")]).alias("h")).collect()
+    return both["h"].drop_nulls().unique()
 
 
 def build_leak_index(
@@ -124,32 +165,61 @@ def build_leak_index(
     detected_values: Iterable[str] = (),
     inserted_values: Iterable[str] = (),
 ) -> LeakIndex:
-    parts = [hash_values(original[c], keys) for c in personal_columns if c in original.columns]
-    parts.append(hash_values(pl.Series(list(detected_values), dtype=pl.String), keys))
+    seeds = leak_seeds(keys)
+    parts = [
+        _hashed_forms(original.lazy().select(pl.col(c).alias("v")), seeds, counted=False)
+        for c in personal_columns
+        if c in original.columns
+    ]
+    parts.append(
+        _hashed_forms(pl.LazyFrame({"v": list(detected_values)}, schema={"v": pl.String}), seeds,
+                      counted=False)
+    )  # fmt: skip
+    stacked = pl.concat(parts).select(pl.concat([pl.col("ht"), pl.col("hd")]).alias("h"))
+    hashes = stacked.drop_nulls().unique().collect()["h"]
     allowed = hash_values(pl.Series(list(inserted_values), dtype=pl.String), keys)
-    hashes = pl.concat(parts).unique()
     return LeakIndex(hashes, allowed, keys.version)
 
 
+def _checkable(frame: pl.DataFrame, column: str) -> bool:
+    dtype = frame.schema[column]
+    return not (dtype.is_nested() or dtype == pl.Binary or dtype == pl.Null)
+
+
 def surviving_values(frame: pl.DataFrame, index: LeakIndex, keys: KeyRing) -> list[GateReason]:
+    """Cells whose text or digits form hashes into the index, counted per column."""
+    columns = [c for c in frame.columns if _checkable(frame, c)]
+    if frame.height == 0 or not columns or index.hashes.len() == 0:
+        return []
+    seeds = leak_seeds(keys)
+    known = pl.LazyFrame({"h": index.hashes})
+    per_column = [
+        _hashed_forms(frame.lazy().select(pl.col(c).alias("v")), seeds).with_columns(
+            column=pl.lit(i, dtype=pl.UInt32)
+        )
+        for i, c in enumerate(columns)
+    ]
+    # One query for all columns (polars runs the branches in parallel); a cell counts once
+    # even when both its forms are known.
+    forms = pl.concat(per_column).with_row_index("row")
+    hit_rows = pl.concat(
+        [
+            forms.join(known, left_on=form, right_on="h", how="semi").select("row")
+            for form in ("ht", "hd")
+        ]
+    ).unique()
+    hits = (
+        forms.join(hit_rows, on="row", how="semi")
+        .group_by("column")
+        .agg(pl.col("n").sum())
+        .sort("column")
+        .collect()
+    )
     reasons = []
-    for column in frame.columns:
-        dtype = frame[column].dtype
-        if dtype.is_nested() or dtype == pl.Binary or frame.height == 0:
-            continue
-        hits = _cell_hits(frame[column], index, keys)
-        if hits:
-            detail = f"{hits} cell(s) equal an original personal value after normalization"
-            reasons.append(GateReason("value_survived", column, hits, detail))
+    for position, count in hits.iter_rows():
+        detail = f"{count} cell(s) equal an original personal value after normalization"
+        reasons.append(GateReason("value_survived", columns[position], int(count), detail))
     return reasons
-
-
-def _cell_hits(values: pl.Series, index: LeakIndex, keys: KeyRing) -> int:
-    """Cells whose text or digits form hashes into the index."""
-    forms = _hashed_forms(values, keys)
-    known = index.hashes.implode()
-    hit = pl.col("ht").is_in(known).fill_null(False) | pl.col("hd").is_in(known).fill_null(False)
-    return int(forms.filter(hit)["n"].sum())
 
 
 def remaining_entities(
@@ -180,8 +250,8 @@ def remaining_entities(
 def _text_form_hashes(values: pl.Series, keys: KeyRing) -> pl.Series:
     """Text-form hash of each value, row-aligned (null for values too short to hash)."""
     norm, _ = _forms(pl.col("v"))
-    frame = pl.DataFrame({"v": values})
-    return frame.select(hmac_hex(norm, keys.subkey(LEAK_PURPOSE)).alias("h"))["h"]
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    return frame.select(_hash(norm, leak_seeds(keys)[0]).alias("h"))["h"]
 
 
 def check_batch(

@@ -8,9 +8,10 @@ write by hand:
 - national: ``8 916 123 45 67`` (RU trunk 8), ``(212) 555-0123``, ``020 7946 0958``,
   ``07700 900123``
 
-Anything else becomes null (counted as a failed value by the field rules). Other country codes
-written internationally are kept when they have 8–15 digits (E.164's length bounds); their
-national formats are not guessed.
+A trailing extension (``212-555-0123x456``, ``ext. 12``, ``доб. 34``) is dropped: E.164 has no
+place for it and the number itself is valid. Anything else becomes null (counted as a failed
+value by the field rules). Other country codes written internationally are kept when they have
+8–15 digits (E.164's length bounds); their national formats are not guessed.
 
 How it stays fast: the digits, their count and the first five digits are materialized once as
 helper columns; the decision (which country prefix to add, how many leading digits to drop)
@@ -30,6 +31,8 @@ _C = tuple(f"{_H}c{i}" for i in range(5))
 _N29 = list("23456789")
 _N19 = list("123456789")
 _RU = list("3489")
+# "x123", "ext. 123", "extension 123", "доб. 123", "#123" at the end, after the number's digits.
+_EXTENSION = r"(?i)(\d)[\s,;]*(?:x|ext\.?|extension|доб\.?|добавочный|#)\s*\d{1,6}$"
 
 
 def _c(i: int) -> pl.Expr:
@@ -74,18 +77,6 @@ def _decide(rules: list[tuple[pl.Expr, str, int]]) -> tuple[pl.Expr, pl.Expr]:
     return prefix, drop
 
 
-def digits_only(values: pl.Series) -> pl.Series:
-    """Strip every non-digit. DuckDB's RE2 kernel does this about 4x faster than polars'
-    `str.replace_all` on short strings (0.28 s vs 1.2 s per million here)."""
-    import duckdb
-
-    with duckdb.connect() as con:
-        table = pl.DataFrame({"v": values}).to_arrow()
-        con.register("phones", table)
-        result = con.sql("SELECT regexp_replace(v, '[^0-9]+', '', 'g') AS v FROM phones").pl()
-    return result.to_series().alias(values.name)
-
-
 def normalize_phone(
     frame: pl.LazyFrame, source: str, target: str, regions: tuple[str, ...] = REGIONS
 ) -> pl.LazyFrame:
@@ -106,11 +97,19 @@ def normalize_phone(
     digits = pl.col(_DIGITS)
     plus = text.str.starts_with("+")
     double_zero = ~plus & digits.str.starts_with("00")
-    # Letters mean extensions or words ("n/a", "ext 12"): not a number we can trust.
+    # Letters left once an extension is cut off are words ("n/a"): not a number to trust.
     letters = text.str.contains(r"\p{L}")
     return (
-        frame.with_columns(pl.col(source).cast(pl.String).str.strip_chars().alias(_TEXT))
-        .with_columns(text.map_batches(digits_only, return_dtype=pl.String).alias(_DIGITS))
+        frame.with_columns(
+            pl.col(source)
+            .cast(pl.String)
+            .str.strip_chars()
+            .str.replace(_EXTENSION, "${1}")
+            .alias(_TEXT)
+        )
+        # ASCII class: polars 2's kernel beats DuckDB's RE2 here (14 vs 51 ms per 100k phones),
+        # and `\D` would also keep other scripts' digits.
+        .with_columns(text.str.replace_all("[^0-9]+", "").alias(_DIGITS))
         .with_columns(
             pl.when(letters)
             .then(None)

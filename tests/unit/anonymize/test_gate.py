@@ -103,3 +103,22 @@ def test_replacements_the_engine_inserted_are_not_entities_left(keys: KeyRing) -
         detector=StubDetector(),
     )
     assert gate.passed, gate.reasons
+
+
+def test_typed_columns_compare_by_the_text_of_their_values(keys: KeyRing) -> None:
+    import datetime as dt
+
+    original = pl.DataFrame(
+        {"inn": ["7707083893", "500100732259"], "born": ["1980-05-17", "1990-01-02"]}
+    )
+    index = build_leak_index(original, ["inn", "born"], keys)
+    out = pl.DataFrame(
+        {
+            "as_int": pl.Series([-7707083893, 42], dtype=pl.Int64),  # digits form matches
+            "as_date": [dt.date(1980, 5, 17), dt.date(2001, 1, 1)],  # text form matches
+            "flag": [True, False],  # booleans carry no personal value
+            "clean": ["x", None],
+        }
+    )
+    gate = check_batch(out, index, keys)
+    assert [(r.column, r.count) for r in gate.reasons] == [("as_int", 1), ("as_date", 1)]
