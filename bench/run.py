@@ -27,6 +27,7 @@ SOURCE_DB, OUTBOX_DB, SOURCE_TABLE = "etlx_bench", "etlx_bench_outbox", "bench_s
 PATHS = ("copy_passthrough", "etlx_stages", "etlx_airflow", "presidio_structured", "pandas_faker")
 PEERS = ("presidio_structured", "pandas_faker")
 CHUNK_ROWS = 100_000
+WORKERS = int(os.environ.get("ETLX_BENCH_WORKERS") or os.cpu_count() or 1)
 STAGE_SECONDS: dict[str, float] = {}  # where the stage path spends its time (details file)
 COLUMNS = (
     "id, full_name, email, phone, birth_date, inn, address, salary, created_at, city, is_active"
@@ -35,7 +36,7 @@ COLUMNS = (
 WARM = {
     "copy_passthrough": ("psycopg",),
     "etlx_stages": ("polars", "pyarrow.parquet", "duckdb", "adbc_driver_postgresql.dbapi",
-                    "sqlalchemy", "etl_express.anonymize.engine", "etl_express.stages.runner",
+                    "sqlalchemy", "etl_express.anonymize.engine", "etl_express.stages.entry",
                     "etl_express.stores.batches"),
     "etlx_airflow": (),
     "presidio_structured": ("pandas", "sqlalchemy", "faker", "phonenumbers", "presidio_structured",
@@ -76,50 +77,6 @@ def copy_passthrough(rows: int) -> int:
     return int(count[0]) if count else 0
 
 
-def _etlx_configs() -> tuple[Any, Any, Any]:
-    from etl_express.anonymize.rules import parse_rules
-    from etl_express.stages.config import (
-        Case,
-        Check,
-        Email,
-        FieldRule,
-        FieldRulesConfig,
-        Phone,
-        RegexReplace,
-        TransformConfig,
-        Trim,
-    )  # fmt: skip
-
-    field_rules = FieldRulesConfig(
-        fields=(
-            FieldRule("full_name", (Trim(),)),
-            FieldRule("email", (Email(),)),
-            FieldRule("phone", (Phone(),)),
-            FieldRule("inn", (RegexReplace(r"\D", ""),)),
-            FieldRule("city", (Trim(), Case("title"))),
-        ),
-        checks=(Check("expect_column_values_to_not_be_null", "id"),),
-        dedupe_keys=("id",),
-    )
-    transform = TransformConfig(
-        "SELECT id, full_name, email, phone, birth_date, inn, address, salary, created_at, "
-        "city, is_active, salary >= 100000 AS high_earner FROM input"
-    )
-    rules = parse_rules(
-        {
-            "columns": {
-                "full_name": {"operator": "fake", "kind": "person_name"},
-                "email": {"operator": "pseudonym"},
-                "inn": {"operator": "pseudonym"},
-                "phone": {"operator": "mask", "keep_last": 2},
-                "birth_date": {"operator": "generalize", "kind": "date", "to": "year"},
-            },
-            "unlisted_columns": "keep",
-        }
-    )
-    return field_rules, transform, rules
-
-
 def _new_batch(outbox: str) -> int:
     import sqlalchemy as sa
 
@@ -146,41 +103,51 @@ def _new_batch(outbox: str) -> int:
 
 
 def etlx_stages(rows: int) -> int:
-    from pydantic import SecretStr
+    """The stage entry points the compiled DAG's tasks call (etl_express.stages.entry), with
+    the same bundle as the Airflow path, minus Airflow: mapped stages (field rules, anonymize)
+    run on WORKERS threads as the DAG's mapped task instances run side by side."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    from etl_express.anonymize.keys import KeyRing
-    from etl_express.sources import open_source
-    from etl_express.sources.postgres import PostgresSourceConfig
-    from etl_express.stages import runner
-    from etl_express.stages.extract import extract_to_staging
-    from etl_express.staging import StagingStore
+    import psycopg
+    from airflow_path import bench_bundle
 
-    field_rules, transform, rules = _etlx_configs()
-    keys = KeyRing(SecretStr("bench-key-0123456789abcdef"))
+    from etl_express.settings import reset_settings_cache
+    from etl_express.stages import entry
+
     outbox = db_url(OUTBOX_DB)
-    batch_id = _new_batch(outbox)
+    _new_batch(outbox)  # makes sure the bench task row exists
+    with psycopg.connect(outbox) as conn:
+        task_id = conn.execute("SELECT id FROM etl_tasks WHERE slug = 'bench'").fetchone()
+    assert task_id is not None
     query = f"SELECT {COLUMNS} FROM {SOURCE_TABLE}"
-    source = open_source(PostgresSourceConfig(db_url(SOURCE_DB), query, chunk_rows=CHUNK_ROWS))
+    bundle = bench_bundle(int(task_id[0]), "bench", query, CHUNK_ROWS)
     with tempfile.TemporaryDirectory(prefix="etlx-bench-") as staging:
-        ctx = runner.RunContext(StagingStore(staging), "bench")
+        os.environ.update({"AIRFLOW_CONN_ETLX_BENCH_SRC": db_url(SOURCE_DB),
+                           "ETLX_DATABASE_URL": outbox, "ETLX_STAGING_DIR": staging,
+                           "ETLX_PSEUDONYM_KEY": "bench-key-0123456789abcdef"})  # fmt: skip
+        reset_settings_cache()
+        run = {"dag_id": "etlx__bench", "dag_run_id": f"bench__{time.time_ns()}",
+               "task_id": "bench", "map_index": -1, "try_number": 1, "params": {},
+               "data_interval_start": None, "data_interval_end": None, "logical_date": None,
+               "task_slug": "bench"}  # fmt: skip
         clock = time.perf_counter()
-        chunks = extract_to_staging(source, ctx.store, ctx.run_id).chunks
-        STAGE_SECONDS["extract"] = time.perf_counter() - clock
-        steps = {
-            "field_rules": lambda c: runner.field_rules_chunk(ctx, c, field_rules),
-            "transform": lambda c: runner.transform_chunk(ctx, c, transform),
-            "anonymize": lambda c: runner.anonymize_chunk(ctx, c, rules, keys),
-            "load_outbox": lambda c: runner.load_chunk(ctx, c, outbox, batch_id),
-        }
-        for chunk in range(chunks):
-            for name, step in steps.items():
-                clock = time.perf_counter()
-                step(chunk)
-                STAGE_SECONDS[name] = STAGE_SECONDS.get(name, 0.0) + time.perf_counter() - clock
-        done = runner.finalize(ctx, outbox, batch_id, expected_chunks=chunks,
-                               quasi_identifiers=("birth_date", "city"))  # fmt: skip
-        ctx.store.cleanup(ctx.run_id)
-    return done.row_count
+
+        def timed(stage: str, func: Any, *args: Any) -> Any:
+            nonlocal clock
+            result = func(*args)
+            STAGE_SECONDS[stage] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            return result
+
+        with ThreadPoolExecutor(WORKERS) as pool:
+            chunks = timed("extract", entry.extract, run, bundle)
+            cleaned = timed("field_rules", lambda: list(pool.map(
+                lambda c: entry.field_rules(run, bundle, c), chunks)))  # fmt: skip
+            shaped = timed("transform", entry.transform, run, bundle, cleaned)
+            hidden = timed("anonymize", lambda: list(pool.map(
+                lambda c: entry.anonymize(run, bundle, c), shaped)))  # fmt: skip
+            done = timed("load_outbox", entry.load_outbox, run, bundle, hidden)
+    return int(done["row_count"])
 
 
 def etlx_airflow(rows: int) -> tuple[int, float]:

@@ -96,19 +96,17 @@ def transform_whole(
     from etl_express.sources.chunking import rechunk
 
     with stage_errors(TRANSFORM, None):
-        readers: dict[str, Any] = {}
+        datasets: dict[str, Any] = {}
         for name, stage in inputs.items():
             paths = ctx.store.chunk_paths(ctx.run_id, stage)
             if not paths:
                 raise SafeMessageError(f"no {stage} chunks staged for this run")
-            readers[name] = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
+            datasets[name] = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
         # A re-run transform may yield fewer chunks: drop this stage's and the next stage's
         # earlier output so that no stale chunk reaches the outbox or the privacy report.
         ctx.store.remove_stage(ctx.run_id, TRANSFORM)
         ctx.store.remove_stage(ctx.run_id, ANONYMIZE)
-        batches = stream_transform(
-            sql, {n: d.scanner().to_reader() for n, d in readers.items()}, dedupe=dedupe
-        )
+        batches = stream_transform(sql, datasets, dedupe=dedupe)
         count = 0
         for count, batch in enumerate(rechunk(batches, chunk_rows), start=1):
             ctx.write(TRANSFORM, count - 1, pa.Table.from_batches([batch]))
@@ -139,9 +137,8 @@ def transform_python(
             dataset = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
             if dedupe and name in dedupe:
                 batches = stream_transform(
-                    f"SELECT * FROM {name}", {name: dataset.scanner().to_reader()},
-                    dedupe={name: dedupe[name]},
-                )  # fmt: skip
+                    f"SELECT * FROM {name}", {name: dataset}, dedupe={name: dedupe[name]}
+                )
                 frame = pl.from_arrow(pa.Table.from_batches(list(batches)))
                 assert isinstance(frame, pl.DataFrame)
                 frames[name] = frame.lazy()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -67,3 +68,33 @@ def test_empty_input() -> None:
 )
 def test_transform_mode(sql: str, mode: str) -> None:
     assert transform_mode(sql) == mode
+
+
+@pytest.mark.parametrize(
+    ("keep", "expected"), [("first", ["a1", "b1", "n1"]), ("last", ["a2", "b1", "n2"])]
+)
+def test_dedupe_keeps_first_or_last_by_position_over_a_staged_dataset(
+    tmp_path: Path, keep: str, expected: list[str]
+) -> None:
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    from etl_express.stages.transform import SEQ, Dedupe
+
+    # two staged chunks; the key "a" and the null key repeat across them
+    pq.write_table(
+        pa.table(
+            {"k": ["a", "b", None], "v": ["a1", "b1", "n1"], SEQ: pa.array([0, 1, 2], pa.int64())}
+        ),
+        tmp_path / "c0.parquet",
+    )
+    pq.write_table(pa.table({"k": ["a", None], "v": ["a2", "n2"],
+                             SEQ: pa.array([1 << 32, (1 << 32) + 1], pa.int64())}),
+                   tmp_path / "c1.parquet")  # fmt: skip
+    dataset = ds.dataset(sorted(str(p) for p in tmp_path.glob("*.parquet")), format="parquet")
+    batches = stream_transform(
+        "SELECT * FROM src", {"src": dataset}, dedupe={"src": Dedupe(("k",), keep)}
+    )
+    out = pa.Table.from_batches(list(batches))
+    assert SEQ not in out.column_names
+    assert sorted(out.column("v").to_pylist()) == expected
