@@ -1,7 +1,8 @@
 """One task bundle → one Airflow DAG `etlx__<slug>` (Task SDK), validated, not registered.
 
 Stage tasks: extract → field_rules (mapped over chunks) → transform → anonymize (mapped) →
-load_outbox. Their bodies are thin: they call `stage_calls`, which imports the engine lazily.
+load_outbox, then the teardown `cleanup`, which runs whatever the outcome once every stage task
+is done. Their bodies are thin: they call `stage_calls`, which imports the engine lazily.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def _load_outbox(token: str, chunks: Any) -> Any:
     return stage_calls.call("load_outbox", token, run, list(chunks))
 
 
+def _cleanup(token: str) -> Any:
+    return stage_calls.call("cleanup", token, stage_calls.run_info(get_current_context()))
+
+
 def _params(bundle: dict[str, Any]) -> dict[str, Param]:
     return {
         name: Param(value, description="Task parameter (ETL-Express task spec)")
@@ -97,6 +102,12 @@ def compile_task(bundle: dict[str, Any]) -> DAG:
         )
         shaped = task(task_id="transform")(_transform)(token, cleaned)
         hidden = task(task_id="anonymize")(_anonymize).partial(token=token).expand(chunk=shaped)
-        task(task_id="load_outbox")(_load_outbox)(token, hidden)
+        loaded = task(task_id="load_outbox")(_load_outbox)(token, hidden)
+        # A teardown is left out of the run's state (load_outbox stays the leaf that decides
+        # it) and runs once all its upstreams are done, failed or not. Downstream of every
+        # stage, not only the last: a failed chunk fails load_outbox at once while sibling
+        # chunks may still be writing to staging.
+        cleanup = task(task_id="cleanup")(_cleanup)(token).as_teardown()
+        [chunks, cleaned, shaped, hidden, loaded] >> cleanup
     dag.validate()
     return dag

@@ -48,7 +48,8 @@ def doc_md(bundle: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "Stages: extract → field_rules → transform → anonymize → load_outbox. "
+        "Stages: extract → field_rules → transform → anonymize → load_outbox, then the "
+        "teardown cleanup (staging removed; an unpublished batch is marked failed). "
         "Data passes through the staging store, never XCom; the batch waits for review in the "
         "ETL-Express outbox.",
         "",

@@ -15,10 +15,12 @@ point of the same name in `etl_express.stages.entry`. The call shape, binding fo
     entry.transform(run, bundle, chunks) -> list[chunk]        identity without a transformation
     entry.anonymize(run, bundle, chunk) -> chunk               mapped over transform's chunks
     entry.load_outbox(run, bundle, chunks) -> dict             loads, publishes the batch
+    entry.cleanup(run, bundle) -> dict                         teardown: runs whatever the
+                                                               outcome; idempotent
 
 Nothing large passes through here: data lives in the staging store keyed by run and chunk.
 Each call is tracked on the task's run row (etl_express.stages.tracking): rows per stage while
-the run goes, and the stage, chunk and message of a failure.
+the run goes, and the stage, chunk and message of a failure (`cleanup` never overwrites it).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any, Final
 from etl_express.compiler.bundle import decode
 
 ENTRY_MODULE: Final = "etl_express.stages.entry"
-STAGES: Final = ("extract", "field_rules", "transform", "anonymize", "load_outbox")
+STAGES: Final = ("extract", "field_rules", "transform", "anonymize", "load_outbox", "cleanup")
 
 
 def entry_point(stage: str) -> Callable[..., Any]:

@@ -222,36 +222,25 @@ def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]
 
 
 def cleanup(run: dict[str, Any], bundle: dict[str, Any]) -> dict[str, Any]:
-    """Run-end teardown (success or failure): remove the run's staging and, when the batch
-    never became reviewable, its hidden loading table. Idempotent."""
-    from etl_express.settings import get_settings
-    from etl_express.stages.outbox import discard_loading
-    from etl_express.stores.db import make_engine
-    from etl_express.stores.schema import outbox_batches, task_runs
+    """Run-end teardown, success or failure; idempotent (nothing left to do is no error).
 
-    _ctx(run).store.cleanup(_ctx(run).run_id)
+    A batch the run never published becomes `failed` (audited) and its hidden loading table is
+    dropped; the run's staging is removed. The outbox comes first: it is what reviewers see.
+    """
+    from etl_express.settings import get_settings
+    from etl_express.stages.batch import end_run_batches
+    from etl_express.stages.outbox import discard_loading
+
     url = get_settings().database_url
-    if not url:
-        return {"discarded": []}
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            ids = (
-                conn.execute(
-                    outbox_batches.select()
-                    .with_only_columns(outbox_batches.c.id)
-                    .join(task_runs, task_runs.c.id == outbox_batches.c.run_id)
-                    .where(
-                        task_runs.c.dag_id == run["dag_id"],
-                        task_runs.c.dag_run_id == run["dag_run_id"],
-                        outbox_batches.c.state == "processing",
-                    )
-                )
-                .scalars()
-                .all()
-            )
-    finally:
-        engine.dispose()
-    for batch_id in ids:
-        discard_loading(url, int(batch_id))
-    return {"discarded": [int(i) for i in ids]}
+    ended = None
+    if url:
+        ended = end_run_batches(url, dag_id=run["dag_id"], dag_run_id=run["dag_run_id"])
+        for batch_id in ended.unpublished:
+            discard_loading(url, batch_id)
+    ctx = _ctx(run)
+    ctx.store.cleanup(ctx.run_id)
+    return {
+        "discarded": ended.unpublished if ended else [],
+        "failed": ended.failed if ended else [],
+        "published": bool(ended and ended.published),
+    }

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WITHHELD = "details withheld: they may contain row data"
+STOPPED = "the run ended before its batch was published (a task was stopped or timed out)"
+CLEANUP = "cleanup"
 
 
 @lru_cache(maxsize=1)
@@ -83,9 +85,16 @@ class _Tracker:
             self.engine, task_id=int(self.bundle["task"]["id"]),
             dag_id=self.run["dag_id"], dag_run_id=self.run["dag_run_id"],
         )  # fmt: skip
-        if row.state == "failed":  # a retry after a recorded failure
+        if row.state == "failed" and self._is_retry():
             row = runs.resume_run(self.engine, row.id)
         self.run_id = row.id
+
+    def _is_retry(self) -> bool:
+        """A retry (or cleared task) resumes a failed run; so does extract, where a run starts
+        over. A sibling chunk starting for the first time after another failed does not: the
+        run's failure must stay on the row. Callers that give no try number resume."""
+        try_number = self.run.get("try_number")
+        return self.stage == "extract" or try_number is None or int(try_number) > 1
 
     def fail(self, error: dict[str, Any]) -> None:
         from etl_express.registry import runs
@@ -110,6 +119,37 @@ class _Tracker:
             runs.finish_run(self.engine, self.run_id, state="success")
 
 
+class _Teardown(_Tracker):
+    """The run-end cleanup. It never resumes a failed run, never becomes the run's stage and
+    never records a failure of its own over the run's: it only closes a row still `running`,
+    as a stage that was killed or timed out records nothing."""
+
+    def start(self) -> None:
+        from etl_express.stores.runs import find_run
+
+        with self.engine.connect() as conn:
+            row = find_run(conn, self.run["dag_id"], self.run["dag_run_id"])
+        self.run_id = None if row is None else row.id
+
+    def fail(self, error: dict[str, Any]) -> None:
+        log.warning("run tracking: the cleanup failed (%s); the run row keeps its state", error)
+
+    def done(self) -> None:
+        from etl_express.registry import runs
+
+        if self.run_id is None:
+            return
+        row = runs.get_run(self.engine, self.run_id)
+        if row.state != "running":
+            return
+        result = self.results[0] if self.results else None
+        if isinstance(result, dict) and result.get("published"):
+            runs.finish_run(self.engine, row.id, state="success")
+            return
+        error = {"stage": row.stage, "chunk": None, "message": STOPPED}
+        runs.finish_run(self.engine, row.id, state="failed", error=error)
+
+
 @contextmanager
 def tracked(
     stage: str, run: dict[str, Any], bundle: dict[str, Any], engine: sa.Engine | None = None
@@ -119,7 +159,7 @@ def tracked(
     if engine is None:  # no ETL-Express database configured (e.g. a bare `dag.test()`)
         yield lambda result: None
         return
-    tracker = _Tracker(engine, stage, run, bundle)
+    tracker = (_Teardown if stage == CLEANUP else _Tracker)(engine, stage, run, bundle)
     _best_effort(tracker.start, "register the run")
     try:
         yield tracker.results.append

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,11 +41,17 @@ RECORDING_ENTRY = textwrap.dedent(
 
     def anonymize(run, bundle, chunk):
         _log("anonymize", run, bundle, chunk)
+        if os.environ.get("ETLX_TEST_FAIL") == "anonymize" and chunk["chunk"] == 0:
+            raise RuntimeError("injected failure")
         return chunk
 
     def load_outbox(run, bundle, chunks):
         _log("load_outbox", run, bundle, chunks)
         return {"rows": sum(c["rows"] for c in chunks)}
+
+    def cleanup(run, bundle):
+        _log("cleanup", run, bundle)
+        return {"discarded": [], "failed": [], "published": False}
     """
 )
 
@@ -53,8 +60,9 @@ DAG_FILE = textwrap.dedent(
     # Airflow DAG file for the test: the compiled demo DAG, stages recorded
     import sys
     sys.path[:0] = [{tests!r}, {tmp!r}]
-    from etl_express.compiler import stage_calls
+    from etl_express.compiler import build, stage_calls
     stage_calls.ENTRY_MODULE = "recording_entry"
+    build.DEFAULT_ARGS["retries"] = 0  # a failure ends the run at once (no 30 s retry delay)
     from etl_express.compiler.build import compile_task
     from etl_express.compiler.bundle import bundle_of
     from records import demo_record
@@ -64,17 +72,20 @@ DAG_FILE = textwrap.dedent(
 
 RUN = textwrap.dedent(
     """
-    import runpy
+    import json, runpy
     from airflow.utils import db
     db.resetdb()
     dag = runpy.run_path({dag_file!r})["dag"]
     run = dag.test(run_conf={{"full_refresh": True}})
     print("STATE", run.state)
+    print("TASKS", json.dumps(sorted((ti.task_id, ti.map_index, str(ti.state))
+                                     for ti in run.get_task_instances())))
     """
 )
 
 
-def test_compiled_dag_runs_every_stage_with_mapped_chunks(tmp_path: Path) -> None:
+def _run_dag(tmp_path: Path, fail: str = "") -> tuple[str, list[Any], list[dict[str, Any]]]:
+    """Run the compiled demo DAG with the recording entry module: (state, task states, calls)."""
     (tmp_path / "recording_entry.py").write_text(RECORDING_ENTRY)
     dags = tmp_path / "dags"
     dags.mkdir()
@@ -90,6 +101,7 @@ def test_compiled_dag_runs_every_stage_with_mapped_chunks(tmp_path: Path) -> Non
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "ETLX_TEST_CALLS": str(calls),
+            "ETLX_TEST_FAIL": fail,
         }
     )
     code = RUN.format(dag_file=str(dags / "run_me.py"))
@@ -97,17 +109,27 @@ def test_compiled_dag_runs_every_stage_with_mapped_chunks(tmp_path: Path) -> Non
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-4000:]
-    assert "STATE success" in done.stdout, done.stdout[-4000:]
-
+    lines = done.stdout.splitlines()
+    state = next((line.split()[1] for line in lines if line.startswith("STATE ")), None)
+    assert state is not None, done.stdout[-4000:] + done.stderr[-4000:]
+    tasks = json.loads(next(line for line in lines if line.startswith("TASKS "))[6:])
     records = [json.loads(line) for line in calls.read_text().splitlines()]
+    return state, tasks, records
+
+
+def test_compiled_dag_runs_every_stage_with_mapped_chunks(tmp_path: Path) -> None:
+    state, tasks, records = _run_dag(tmp_path)
+    assert state == "success", tasks
+
     stages = [r["stage"] for r in records]
     assert stages.count("extract") == 1 and stages.count("field_rules") == 3
     assert stages.count("transform") == 1 and stages.count("anonymize") == 2
-    assert stages[-1] == "load_outbox"
+    assert stages[-2:] == ["load_outbox", "cleanup"]
+    assert records[-1]["run"]["task_id"] == "cleanup" and records[-1]["arg"] is None
     transform = next(r for r in records if r["stage"] == "transform")
     assert sorted(c["chunk"] for c in transform["arg"]) == [0, 1, 2]
     assert all(c["clean"] for c in transform["arg"])
-    load = records[-1]
+    load = records[-2]
     assert sorted(c["chunk"] for c in load["arg"]) == [0, 1]
     run = records[0]["run"]
     assert run["dag_id"] == "etlx__run_me" and run["task_slug"] == "run_me"
@@ -121,3 +143,17 @@ def test_compiled_dag_runs_every_stage_with_mapped_chunks(tmp_path: Path) -> Non
         "anonymization",
         "upload",
     ]
+
+
+def test_a_failed_stage_still_runs_the_cleanup_and_the_run_stays_failed(tmp_path: Path) -> None:
+    state, tasks, records = _run_dag(tmp_path, fail="anonymize")
+    # The teardown succeeded, yet the run is failed: teardowns do not decide a run's state.
+    assert state == "failed", tasks
+    states = {(task_id, index): ti_state for task_id, index, ti_state in tasks}
+    assert states[("anonymize", 0)] == "failed"
+    assert states[("load_outbox", -1)] == "upstream_failed"
+    assert states[("cleanup", -1)] == "success"
+    stages = [r["stage"] for r in records]
+    assert "load_outbox" not in stages
+    assert stages.count("cleanup") == 1 and stages[-1] == "cleanup"
+    assert stages.count("anonymize") == 2  # the sibling chunk ran to its end before cleanup

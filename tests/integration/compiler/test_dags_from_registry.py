@@ -83,7 +83,7 @@ def test_active_tasks_become_dags_and_a_broken_one_is_reported(
     assert result["errors"] == {}
     assert result["dags"] == ["etlx__demo_customers", "etlx__paused_one", "etlx__second"]
     assert result["tasks"]["etlx__demo_customers"] == sorted(
-        ["extract", "field_rules", "transform", "anonymize", "load_outbox"]
+        ["extract", "field_rules", "transform", "anonymize", "load_outbox", "cleanup"]
     )
     broken = tasks.get_task(etlx_engine, "broken")
     assert broken.dag_error is not None and "61 * * * *" in broken.dag_error

@@ -109,3 +109,51 @@ def test_mapped_stages_record_totals_of_all_staged_chunks(
         note({"chunk": 1})
     run = _only_run(etlx_engine)
     assert run.stats["field_rules"] == {"chunks": 2, "rows_in": 8, "rows_out": 7}
+
+
+def test_cleanup_keeps_a_recorded_failure(etlx_engine: sa.Engine, bundle: dict[str, Any]) -> None:
+    with (
+        pytest.raises(StageError),
+        tracking.tracked("anonymize", {**_run(0), "try_number": 1}, bundle, etlx_engine),
+    ):
+        raise StageError("anonymize", 0, "no pseudonym key")
+    # a sibling chunk starting for the first time is no retry: the failure stays
+    with tracking.tracked("anonymize", {**_run(1), "try_number": 1}, bundle, etlx_engine) as note:
+        note({"chunk": 1})
+    with tracking.tracked("cleanup", _run(), bundle, etlx_engine) as note:
+        note({"discarded": [], "failed": [], "published": False})
+    with pytest.raises(RuntimeError), tracking.tracked("cleanup", _run(), bundle, etlx_engine):
+        raise RuntimeError("the cleanup itself failed")  # a teardown retry may follow
+    run = _only_run(etlx_engine)
+    assert run.state == "failed" and run.stage == "anonymize[1]"
+    assert run.error == {"stage": "anonymize", "chunk": 0, "message": "no pseudonym key"}
+
+    # a retry of the failed chunk resumes the run
+    with tracking.tracked("anonymize", {**_run(0), "try_number": 2}, bundle, etlx_engine):
+        pass
+    assert _only_run(etlx_engine).state == "running"
+
+
+def test_cleanup_closes_a_run_whose_stage_was_stopped(
+    etlx_engine: sa.Engine, bundle: dict[str, Any]
+) -> None:
+    """A killed or timed-out task records nothing; the teardown still runs and closes the row."""
+    with tracking.tracked("transform", _run(), bundle, etlx_engine) as note:
+        note([{"chunk": 0}])
+    with tracking.tracked("cleanup", _run(), bundle, etlx_engine) as note:
+        note({"discarded": [3], "failed": [3], "published": False})
+    run = _only_run(etlx_engine)
+    assert run.state == "failed" and run.ended_at is not None and run.stage == "transform"
+    assert run.error == {"stage": "transform", "chunk": None, "message": tracking.STOPPED}
+
+
+def test_cleanup_after_success_changes_nothing(
+    etlx_engine: sa.Engine, bundle: dict[str, Any]
+) -> None:
+    with tracking.tracked("load_outbox", _run(), bundle, etlx_engine) as note:
+        note({"batch_id": 1, "rows": 4})
+    before = _only_run(etlx_engine)
+    with tracking.tracked("cleanup", _run(), bundle, etlx_engine) as note:
+        note({"discarded": [], "failed": [], "published": True})
+    assert _only_run(etlx_engine) == before
+    assert before.state == "success" and before.stage == "load_outbox"

@@ -149,7 +149,8 @@ def outbox_state(url: str) -> list[tuple[Any, ...]]:
 
 
 def test_source_to_outbox(env: str) -> None:
-    result = run_all(run_info(), bundle(_task(env)))
+    task_id = _task(env)
+    result = run_all(run_info(), bundle(task_id))
     expected = ROWS - 1  # amount > 3 drops id 1 and 2; the duplicate of id 7 is removed
     assert result["row_count"] == expected - 1
     assert outbox_state(env) == [(result["state"], result["table_name"], expected - 1)]
@@ -166,6 +167,10 @@ def test_source_to_outbox(env: str) -> None:
     # the run's staging is gone once the batch is published
     staging = Path(os.environ["ETLX_STAGING_DIR"])
     assert not staging.exists() or list(staging.iterdir()) == []
+    # the run-end cleanup then finds nothing to do and leaves the published batch alone
+    done = entry.cleanup(run_info(), bundle(task_id))
+    assert done == {"discarded": [], "failed": [], "published": True}
+    assert outbox_state(env) == [(result["state"], result["table_name"], expected - 1)]
 
 
 def test_stage_that_raises_names_stage_and_chunk_without_data(env: str) -> None:
@@ -258,10 +263,13 @@ def test_cleanup_after_a_failed_run_removes_staging_and_hidden_table(
         hidden = conn.execute(HIDDEN).fetchone()
     assert hidden == (1,)
     done = entry.cleanup(run, b)
-    assert len(done["discarded"]) == 1
+    [batch_id] = done["discarded"]
+    assert done == {"discarded": [batch_id], "failed": [batch_id], "published": False}
     with psycopg.connect(env.replace("+psycopg", "")) as conn:
         hidden = conn.execute(HIDDEN).fetchone()
     assert hidden == (0,)
+    assert outbox_state(env) == [("failed", None, 0)]
     store = StagingStore.from_settings()
     assert store.chunks("etlx__people/manual__cleanup", "anonymize") == []
-    assert entry.cleanup(run, b) == {"discarded": [int(done["discarded"][0])]}  # idempotent
+    # idempotent: nothing more to fail, staging already gone
+    assert entry.cleanup(run, b) == {"discarded": [batch_id], "failed": [], "published": False}

@@ -15,13 +15,26 @@ STAGES = ["extract", "field_rules", "transform", "anonymize", "load_outbox"]
 def test_demo_task_becomes_its_dag() -> None:
     dag = compile_task(bundle_of(demo_record()))
     assert dag.dag_id == "etlx__demo_customers"
-    assert sorted(dag.task_ids) == sorted(STAGES)
+    assert sorted(dag.task_ids) == sorted([*STAGES, "cleanup"])
     for upstream, downstream in itertools.pairwise(STAGES):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
     assert {"etl-express", "owner:admin", "demo"} <= set(dag.tags)
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert dag.is_paused_upon_creation is False
     assert dag.params["full_refresh"] is False
+
+
+def test_cleanup_is_a_teardown_after_every_stage_that_does_not_decide_the_run_state() -> None:
+    from airflow.sdk import TriggerRule
+
+    dag = compile_task(bundle_of(demo_record()))
+    cleanup = dag.get_task("cleanup")
+    assert cleanup.is_teardown and not cleanup.is_setup
+    assert cleanup.trigger_rule == TriggerRule.ALL_DONE_SETUP_SUCCESS  # runs after failures too
+    assert cleanup.on_failure_fail_dagrun is False
+    assert cleanup.upstream_task_ids == set(STAGES)
+    assert cleanup.downstream_task_ids == set()
+    assert not any(t.is_setup for t in dag.tasks)  # no setup that could skip the teardown
 
 
 def test_field_rules_and_anonymize_are_mapped_over_chunks() -> None:

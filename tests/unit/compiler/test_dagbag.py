@@ -43,7 +43,7 @@ def test_dagbag_has_one_dag_per_task_and_isolates_a_broken_one(tmp_path: Path) -
 
     assert bag.import_errors == {}
     assert sorted(bag.dag_ids) == sorted(f"etlx__task_{i}" for i in range(5))
-    assert len(bag.dags["etlx__task_3"].tasks) == 5
+    assert len(bag.dags["etlx__task_3"].tasks) == 6  # five stages and the cleanup teardown
 
 
 def test_dag_file_without_database_parses_to_nothing_and_stays_light(tmp_path: Path) -> None:
