@@ -82,6 +82,12 @@ def transform_chunk(
         return ctx.stats(TRANSFORM, chunk, {"rows_in": table.num_rows, "rows_out": out.num_rows})
 
 
+def _memory_mb() -> int:
+    from etl_express.settings import get_settings
+
+    return get_settings().transform_memory_mb
+
+
 def transform_whole(
     ctx: RunContext,
     sql: str,
@@ -106,7 +112,7 @@ def transform_whole(
         # earlier output so that no stale chunk reaches the outbox or the privacy report.
         ctx.store.remove_stage(ctx.run_id, TRANSFORM)
         ctx.store.remove_stage(ctx.run_id, ANONYMIZE)
-        batches = stream_transform(sql, datasets, dedupe=dedupe)
+        batches = stream_transform(sql, datasets, dedupe=dedupe, memory_mb=_memory_mb())
         count = 0
         for count, batch in enumerate(rechunk(batches, chunk_rows), start=1):
             ctx.write(TRANSFORM, count - 1, pa.Table.from_batches([batch]))
@@ -137,8 +143,9 @@ def transform_python(
             dataset = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
             if dedupe and name in dedupe:
                 batches = stream_transform(
-                    f"SELECT * FROM {name}", {name: dataset}, dedupe={name: dedupe[name]}
-                )
+                    f"SELECT * FROM {name}", {name: dataset}, dedupe={name: dedupe[name]},
+                    memory_mb=_memory_mb(),
+                )  # fmt: skip
                 frame = pl.from_arrow(pa.Table.from_batches(list(batches)))
                 assert isinstance(frame, pl.DataFrame)
                 frames[name] = frame.lazy()

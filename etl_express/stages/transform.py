@@ -8,9 +8,11 @@ no extensions, no attached databases).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import polars as pl
 import pyarrow as pa
@@ -21,6 +23,7 @@ from etl_express.stages.errors import SafeMessageError
 # A dataset (staged Parquet chunks) can be scanned twice, which deduplication needs.
 Input: TypeAlias = pa.Table | pa.RecordBatchReader | pl.DataFrame | ds.Dataset
 _BATCH_ROWS = 100_000
+MEMORY_MB = 512  # settings.transform_memory_mb
 
 
 def _arrow(value: Input) -> pa.Table | pa.RecordBatchReader | ds.Dataset:
@@ -59,12 +62,30 @@ def _dedupe_view(name: str, dedupe: Dedupe) -> str:
     )
 
 
+@contextmanager
 def _connect(
-    inputs: Mapping[str, Input], threads: int, dedupe: Mapping[str, Dedupe] | None = None
-) -> object:
+    inputs: Mapping[str, Input],
+    threads: int,
+    dedupe: Mapping[str, Dedupe] | None = None,
+    memory_mb: int = MEMORY_MB,
+) -> Iterator[Any]:
+    """A private DuckDB connection over `inputs`; what does not fit in `memory_mb` (a
+    dedupe's key table over ten million rows, a large join) spills to a temporary
+    directory removed with the connection, so memory stays bounded whatever the run's size."""
     import duckdb
 
-    con = duckdb.connect(config={"threads": threads})
+    with tempfile.TemporaryDirectory(prefix="etlx-duckdb-") as spill:
+        con = duckdb.connect(
+            config={"threads": threads, "memory_limit": f"{memory_mb}MB", "temp_directory": spill}
+        )
+        try:
+            _register(con, inputs, dedupe)
+            yield con
+        finally:
+            con.close()
+
+
+def _register(con: Any, inputs: Mapping[str, Input], dedupe: Mapping[str, Dedupe] | None) -> None:
     for name, value in inputs.items():
         if not name.isidentifier():
             raise SafeMessageError(f"input name {name!r} is not an identifier")
@@ -75,7 +96,6 @@ def _connect(
             con.register(name, _arrow(value))
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
-    return con
 
 
 def stream_transform(
@@ -85,13 +105,12 @@ def stream_transform(
     batch_rows: int = _BATCH_ROWS,
     threads: int = 1,
     dedupe: Mapping[str, Dedupe] | None = None,
+    memory_mb: int = MEMORY_MB,
 ) -> Iterator[pa.RecordBatch]:
     """Run `sql` and yield its result in record batches of at most `batch_rows` rows."""
     import duckdb
 
-    con = _connect(inputs, threads, dedupe)
-    assert isinstance(con, duckdb.DuckDBPyConnection)
-    try:
+    with _connect(inputs, threads, dedupe, memory_mb) as con:
         try:
             reader = con.sql(sql).to_arrow_reader(batch_rows)
         except duckdb.Error as exc:
@@ -99,21 +118,16 @@ def stream_transform(
             first = (str(exc).splitlines() or [""])[0][:300]
             raise SafeMessageError(f"transformation SQL failed: {first}") from None
         yield from reader
-    finally:
-        con.close()
 
 
 def run_transform(sql: str, inputs: Mapping[str, Input], *, threads: int = 1) -> pa.Table:
     """The whole result of `sql` as one table (for per-chunk use)."""
     import duckdb
 
-    con = _connect(inputs, threads)
-    assert isinstance(con, duckdb.DuckDBPyConnection)
-    try:
+    with _connect(inputs, threads) as con:
         try:
-            return con.sql(sql).to_arrow_table()
+            table: pa.Table = con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             first = (str(exc).splitlines() or [""])[0][:300]
             raise SafeMessageError(f"transformation SQL failed: {first}") from None
-    finally:
-        con.close()
+        return table

@@ -98,3 +98,30 @@ def test_dedupe_keeps_first_or_last_by_position_over_a_staged_dataset(
     out = pa.Table.from_batches(list(batches))
     assert SEQ not in out.column_names
     assert sorted(out.column("v").to_pylist()) == expected
+
+
+def test_dedupe_larger_than_its_memory_limit_spills_and_cleans_up(tmp_path: Path) -> None:
+    import os
+    import tempfile
+
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    from etl_express.stages.transform import SEQ, Dedupe
+
+    rows = 600_000
+    keys = pa.array([f"key-{i % (rows // 2):09d}" for i in range(rows)])
+    pq.write_table(
+        pa.table({"k": keys, SEQ: pa.array(range(rows), pa.int64())}), tmp_path / "c.parquet"
+    )
+    before = set(os.listdir(tempfile.gettempdir()))
+    batches = stream_transform(
+        "SELECT count(*) AS n, count(DISTINCT k) AS d FROM src",
+        {"src": ds.dataset(str(tmp_path / "c.parquet"), format="parquet")},
+        dedupe={"src": Dedupe(("k",))},
+        memory_mb=64,
+    )
+    out = pa.Table.from_batches(list(batches)).to_pylist()
+    assert out == [{"n": rows // 2, "d": rows // 2}]
+    after = set(os.listdir(tempfile.gettempdir()))
+    assert not {p for p in after - before if p.startswith("etlx-duckdb-")}
