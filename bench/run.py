@@ -23,7 +23,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 SERVER = os.environ.get("ETLX_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SOURCE_DB, OUTBOX_DB, SOURCE_TABLE = "etlx_bench", "etlx_bench_outbox", "bench_source"
+SOURCE_DB, OUTBOX_DB = "etlx_bench", "etlx_bench_outbox"
+# One source table per size (the parent sets it for its children), so a 10M run does not
+# regenerate the 1M table the next default run needs.
+SOURCE_TABLE = os.environ.get("ETLX_BENCH_SOURCE_TABLE", "bench_source_1000000")
 PATHS = ("copy_passthrough", "etlx_stages", "etlx_airflow", "presidio_structured", "pandas_faker")
 PEERS = ("presidio_structured", "pandas_faker")
 CHUNK_ROWS = 100_000
@@ -269,6 +272,17 @@ def summarize(rows: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def rss_scaling(out: Path) -> dict[str, Any] | None:
+    """Peak RSS of each path at 10M rows over its peak at 1M (target <= 1.2), from the
+    latest run of each size."""
+    try:
+        small = json.loads((out / "rows-1000000.json").read_text())["peak_rss_mb"]
+        large = json.loads((out / "rows-10000000.json").read_text())["peak_rss_mb"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+    return {p: round(large[p] / small[p], 3) for p in PATHS if small.get(p) and large.get(p)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -282,6 +296,8 @@ def main() -> None:
         child(args.child, args.rows)
         return
     peer_rows = args.peer_rows or min(args.rows, max(20_000, args.rows // 20))
+    global SOURCE_TABLE
+    SOURCE_TABLE = os.environ["ETLX_BENCH_SOURCE_TABLE"] = f"bench_source_{args.rows}"
     prepare(args.rows, args.regenerate)
     results: dict[str, dict[str, Any]] = {}
     for path in PATHS:
@@ -296,11 +312,14 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     summary = summarize(args.rows, results)
     (out / "latest.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / f"rows-{args.rows}.json").write_text(json.dumps(summary, indent=2) + "\n")
     details = {"summary": summary, "paths": results, "chunk_rows": CHUNK_ROWS,
                "peer_rows": peer_rows, "cpu_count": os.cpu_count(),
-               "load_avg_at_end": os.getloadavg()}  # fmt: skip
+               "load_avg_at_end": os.getloadavg(), "rss_scaling": rss_scaling(out)}  # fmt: skip
     (out / "latest-details.json").write_text(json.dumps(details, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
+    if details["rss_scaling"]:
+        print("peak RSS at 10M / at 1M:", json.dumps(details["rss_scaling"]))
 
 
 if __name__ == "__main__":
