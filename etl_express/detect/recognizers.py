@@ -52,7 +52,13 @@ class RuleRecognizer(LocalRecognizer):
     ) -> list[Any]:
         if self.rule.entity not in entities:
             return []
-        return [_result(self, c.entity, c.start, c.end, c.score) for c in self.rule.find(text)]
+        return [
+            _result(self, c.entity, c.start, c.end, c.score)
+            for c in self.rule.find(text)
+            # a name shape on a town named like a person ("Lake Kevin, GA 45541"): the address
+            # rule covers it when places are wanted
+            if not (c.entity == E.PERSON and town_context(text, c.start, c.end))
+        ]
 
 
 # Country names are not labeled; NER models report them as locations.
@@ -70,6 +76,14 @@ _POSSESSIVE = re.compile(r"(?:'s|’s)$")
 
 
 _CITY_PREFIX = re.compile(r"(?:^|[\s,(])(?:г|гор|город|city of)\.?\s*$", re.IGNORECASE)
+# Settlement types of Russian addresses ("с. Балашов", "д. Владимир", "пгт Смирных"). Lowercase
+# only: "С. Иванов" is an initial. The one-letter forms need their dot ("с Иваном" is "with").
+_SETTLEMENT_PREFIX = re.compile(
+    r"(?:^|[\s,(])(?:(?:с|п|д|х|к|ст|пос|дер)\.|(?:пгт|рп|клх|ст-ца|аул|село|деревня|"
+    r"посёлок|поселок|станица|хутор)\.?)\s*$"
+)
+# "Lake Kevin, GA 45541": the town of a US address line, before its state code and ZIP.
+_STATE_ZIP_AFTER = re.compile(r"^,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?(?!\w)")
 _COMPANY = re.compile(
     r"\b(?:LLC|Inc|Ltd|GmbH|PJSC|JSC|PLC|Corp|Co|LLP|ООО|ОАО|ЗАО|ПАО|АО|ИП|Инк|Инкорпорэйтед|"
     r"Лтд|Лимитед|Групп|Холдинг)\.?$|^(?:ООО|ОАО|ЗАО|ПАО|АО)\b"
@@ -78,19 +92,29 @@ _COMPANY_AFTER = re.compile(r"^\s+(?:и партн[её]ры|& (?:Co|Partners|So
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
 
 
+def town_context(text: str, start: int, end: int) -> bool:
+    """The words around a span say it is a town: "г. Гагарин", "с. Балашов", "Lake Kevin, GA
+    45541" (towns named like people, which models and name shapes take for persons)."""
+    before = text[max(0, start - 12) : start]
+    return bool(
+        _CITY_PREFIX.search(before)
+        or _SETTLEMENT_PREFIX.search(before)
+        or _STATE_ZIP_AFTER.match(text[end : end + 16])
+    )
+
+
 def ner_entity(text: str, start: int, end: int, entity: str) -> str | None:
     """Correct a model's label using the words around it; None drops the span.
 
     Models tag codes as places ("INV-46468"), companies as persons ("MedProm LLC") and
-    cities named after people as persons ("г. Гагарин").
+    towns named like people as persons ("г. Гагарин", "с. Балашов", "Lake Kevin, GA 45541").
     """
     value = text[start:end]
     if any(ch.isdigit() for ch in value) or _COMPANY.search(value):
         return None
     if _COMPANY_AFTER.match(text[end : end + 16]):
         return None
-    before = text[max(0, start - 12) : start]
-    if entity == E.PERSON and _CITY_PREFIX.search(before):
+    if entity == E.PERSON and town_context(text, start, end):
         return E.LOCATION
     return entity
 

@@ -101,9 +101,32 @@ US_PHONE = PatternRule(
         Shape(re.compile(rf"(?<![\w+\-])\({_NANP}\) ?{_NANP}[ .\-]\d{{4}}(?![\d\-])"), 0.6),
         Shape(re.compile(rf"(?<![\w+\-./])(?<!\d )({_NANP})-{_NANP}-\d{{4}}(?![\d\-])"), 0.5),
         Shape(re.compile(rf"(?<![\w+\-./])({_NANP})\.{_NANP}\.\d{{4}}(?![\d.]\d)"), 0.45),
+        # "001-212-555-0123": the international prefix 00 instead of "+".
+        Shape(
+            re.compile(
+                rf"(?<![\w+])00[ .\-]?1[ .\-]?(?:\({_NANP}\)|{_NANP})[ .\-]?{_NANP}[ .\-]?\d{{4}}"
+                r"(?!\d)"
+            ),
+            0.7,
+        ),
     ),
-    validate=lambda digits: len(digits) in (10, 11),
+    validate=lambda digits: len(digits.removeprefix("00")) in (10, 11),
     cues_before=_PHONE_CUES,
+    cue_boost=0.3,
+    negative_cues=_PHONE_NEGATIVE,
+    window_before=32,
+)
+
+# Ten bare digits are as often an INN, a ticket or an order number: reported only after a word
+# about calling ("call back at 3094094124"); "number" alone is not enough.
+US_BARE_PHONE = PatternRule(
+    entity=E.PHONE_NUMBER,
+    name="us_bare_phone",
+    shapes=(
+        Shape(re.compile(rf"(?<![\w+\-./])({_NANP}[2-9]\d{{6}})(?![\w\-])"), 0.35, needs_cue=True),
+    ),
+    validate=lambda digits: len(digits) == 10,
+    cues_before=cues("phone", "tel", "call", "mobile", "cell", "text me", "sms", "whatsapp", "fax"),
     cue_boost=0.3,
     negative_cues=_PHONE_NEGATIVE,
     window_before=32,
@@ -311,4 +334,13 @@ CARD = PatternRule(
     ),
 )
 
-RULES: tuple[PatternRule, ...] = (EMAIL, RU_PHONE, US_PHONE, UK_PHONE, IP, IBAN, CARD)
+RULES: tuple[PatternRule, ...] = (
+    EMAIL,
+    RU_PHONE,
+    US_PHONE,
+    US_BARE_PHONE,
+    UK_PHONE,
+    IP,
+    IBAN,
+    CARD,
+)

@@ -20,13 +20,15 @@ _SURNAME = (
     r"[А-ЯЁ][а-яё]*(?:ов|ев|ёв|ин|ын|ск|цк|их|ых)(?:а|у|ой|ым|ом|е|ому|ого|ую|ая|ий|ая|ым|ой)?"
 )
 _EN_WORD = r"[A-Z][a-z]+(?:[\-'][A-Z][a-z]+)?"
-_NOT_NAMES = (
-    r"(?!(?:Customer|Client|Team|Support|Sir|Madam|All|Colleagues|Friends|Partner|Partners|"
+_NOT_NAME_WORDS = (
+    r"Customer|Client|Team|Support|Sir|Madam|All|Colleagues|Friends|Partner|Partners|"
     r"Manager|Doctor|Patient|Everyone|There|Us|Me|Them|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Today|Tomorrow|Monday|Tuesday|"
-    r"Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
-    r"August|September|October|November|December|Клиент|Коллеги|Друзья|Партнер|Партнёр|"
-    r"Все)\b)"
+    r"Wednesday|Thursday|Friday|Saturday|Sunday|Клиент|Коллеги|Друзья|Партнер|Партнёр|Все"
 )
+_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_NOT_NAMES = rf"(?!(?:{_NOT_NAME_WORDS}|{_MONTHS})\b)"
+# After a word naming a person ("customer", "recipient") a month is a first name: "April Greene".
+_NOT_NAMES_AFTER_PERSON_ROLE = rf"(?!(?:{_NOT_NAME_WORDS})\b)"
 
 PERSON = PatternRule(
     entity=E.PERSON,
@@ -64,9 +66,16 @@ PERSON = PatternRule(
         Shape(
             re.compile(
                 r"(?i:\b(?:patient|customer|client|employee|candidate|signatory|beneficiary|"
-                r"account holder|holder|recipient|sender|contact for|applicant|tenant|"
-                r"full name|referral for|results for|feedback for|contract for|ask for|"
-                r"transfer to|visiting patient|emergency contact for))[:,]?\s+"
+                r"account holder|holder|recipient|sender|applicant|tenant))[:,]?\s+"
+                rf"{_NOT_NAMES_AFTER_PERSON_ROLE}({_EN_WORD},?\s{_EN_WORD})(?![\w\-])"
+            ),
+            0.65,
+            group=1,
+        ),
+        Shape(
+            re.compile(
+                r"(?i:\b(?:contact for|full name|referral for|results for|feedback for|"
+                r"contract for|ask for|transfer to|emergency contact for))[:,]?\s+"
                 rf"{_NOT_NAMES}({_EN_WORD},?\s{_EN_WORD})(?![\w\-])"
             ),
             0.65,
@@ -125,16 +134,18 @@ _RU_STREET = (
     r"микрорайон|линия|тракт)\s)"
 )
 _RU_STREET_NAME = (
-    r"(?:\d+-?[а-я]{0,2}\s|[А-ЯЁ]\.\s?)?[А-ЯЁ][\w\-]*(?:\s[А-ЯЁ][\w\-]*){0,2}"
+    r"(?:\d+-?[а-я]{0,2}\s(?:лет\s)?|[А-ЯЁ]\.\s?)?[А-ЯЁ][\w\-]*(?:\s[А-ЯЁ][\w\-]*){0,2}"
     r"(?:\s\d+(?=,))?"
 )
 _RU_HOUSE = (
-    r"(?:д\.\s?|дом\s)?\d+[а-яА-Я]?(?:/\d+[а-я]?)?(?:,?\s(?:корп|к|стр)\.\s?\d+[а-я]?)?"
+    r"(?:д\.\s?|дом\s)?\d+[а-яА-Я]?(?:/\d+[а-я]?)?(?:,?\s(?:корп|к|стр)\.\s?\d+[а-я]?(?:/\d+)?)?"
     r"(?:,?\s(?:кв|оф|офис|пом|помещение|комн|комната|ком)\.?\s?\d+[а-я]?|-\d+)?"
 )
 _RU_CITY = (
-    r"(?:(?:г|с|п|пос|пгт|рп|дер|ст-ца)\.\s?)?[А-ЯЁ][а-яё]+(?:-[а-яё]+)*(?:-[А-ЯЁ][а-яё]+)?"
-    r"(?:\s[А-ЯЁ][а-яё\-]+)?"
+    r"(?:(?:г|с|п|д|х|ст|пос|пгт|рп|дер|ст-ца)\.\s?)?[А-ЯЁ][а-яё]+(?:-[а-яё]+)*"
+    r"(?:-[А-ЯЁ][а-яё]+)?(?:\s[А-ЯЁ][а-яё\-]+)?"
+    # the region or a note after the town: "с. Азов (Рост.)", "г. Кировск (Мурманская обл.)"
+    r"(?:\s?\([А-ЯЁа-яё][а-яё]+\.?(?:\s[а-яё]+\.?)?\))?"
 )
 _RU_ADDRESS = (
     rf"(?<![\w.])(?:\d{{6}},\s?)?(?:{_RU_CITY},\s?)?{_RU_STREET}{_RU_STREET_NAME},\s?"
@@ -161,13 +172,22 @@ _EN_SUFFIX = (
     r"Wells|Wharf|Yard|Yards)\.?"
 )
 _EN_UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Studio|Room|#)\s?[\w\-]+"
-_EN_CITY = r"[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2}"
+_EN_CITY = r"[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}"
 _US_STATE_ZIP = r"[A-Z]{2}\s\d{5}(?:-\d{4})?"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+# The town line follows the street after a comma or on the next line (street words are
+# joined by spaces only, so a street suffix such as "Lake" on the next line is the town's).
+_EN_NEXT = r"(?:,\s|,?\n[ \t]*)"
 _EN_ADDRESS = (
-    rf"(?<![\w])(?:{_EN_UNIT},?\s)?\d{{1,5}}[A-Za-z]?\s(?:[A-Z][a-z]+\s){{1,3}}{_EN_SUFFIX}"
+    rf"(?<![\w])(?:{_EN_UNIT},?\s)?\d{{1,5}}[A-Za-z]? (?:[A-Z][a-z]+ ){{1,3}}{_EN_SUFFIX}"
     rf"(?![\w])(?:,?\s{_EN_UNIT})?"
-    rf"(?:,\s{_EN_CITY}(?:,?\s(?:{_US_STATE_ZIP}|{_UK_POSTCODE}))?|,\s{_UK_POSTCODE})?(?![\w])"
+    rf"(?:{_EN_NEXT}{_EN_CITY}(?:,?\s(?:{_US_STATE_ZIP}|{_UK_POSTCODE}))?|,\s{_UK_POSTCODE})?"
+    rf"(?![\w])"
+)
+# US military mail: "PSC 1335, Box 7532, APO AA 84812", "USNS Harris, FPO AP 12345".
+_US_MILITARY_ADDRESS = (
+    r"(?<![\w])(?:(?:PSC|CMR|Unit)\s\d{1,5},?\s+Box\s\d{1,5}|(?:USNS|USS|USCGC)\s[A-Z][a-z]+)"
+    rf"{_EN_NEXT}?\s?(?:APO|FPO|DPO)\s(?:AA|AE|AP)\s\d{{5}}(?![\w])"
 )
 
 # "Flat 3, Jackson Green, Lesleyhaven, L3D 1GN": a unit, a street without a house number.
@@ -186,6 +206,7 @@ ADDRESS = PatternRule(
         Shape(re.compile(_RU_ADDRESS), 0.9),
         Shape(re.compile(_EN_ADDRESS), 0.9),
         Shape(re.compile(_EN_UNIT_ADDRESS), 0.9),
+        Shape(re.compile(_US_MILITARY_ADDRESS), 0.9),
     ),
 )
 

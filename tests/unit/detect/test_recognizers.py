@@ -23,6 +23,15 @@ def _label(text: str, value: str, entity: str) -> str | None:
     ("text", "value", "entity", "expected"),
     [
         ("Пункт выдачи в г. Гагарин. Получатель", "Гагарин", "PERSON", "LOCATION"),
+        # towns named like people, by their settlement type or a US state and ZIP after them
+        ("по адресу с. Балашов, ул. Фрунзе, д. 97", "Балашов", "PERSON", "LOCATION"),
+        ("по адресу д. Владимир, алл. Раздольная", "Владимир", "PERSON", "LOCATION"),
+        ("доставка в пгт Смирных, ул. Осипенко", "Смирных", "PERSON", "LOCATION"),
+        ("Apt. 714\nLake Kevin, GA 45541, recipient", "Lake Kevin", "PERSON", "LOCATION"),
+        # ...but an initial, the preposition "с" and a name before other text stay persons
+        ("Договор подписал С. Балашов вчера", "Балашов", "PERSON", "PERSON"),
+        ("встреча с Владимиром Петровым", "Владимиром Петровым", "PERSON", "PERSON"),
+        ("Kevin Moore, GA office, called", "Kevin Moore", "PERSON", "PERSON"),
         ("reference INV-46468. Amount", "INV-46468", "LOCATION", None),
         ("Payment received from MedProm LLC today", "MedProm LLC", "PERSON", None),
         ("Контрагент Бирюкова и партнеры: ОГРН", "Бирюкова", "PERSON", None),
@@ -68,3 +77,12 @@ def test_sentence_initial_single_words_are_weak_evidence(text: str, value: str, 
     start = text.index(value)
     assert sentence_initial_word(text, start, start + len(value)) is weak
     assert SENTENCE_INITIAL_WORD_SCORE < 0.5
+
+
+def test_name_shapes_on_towns_named_like_people_are_not_persons() -> None:
+    from etl_express.detect.rules_names import PERSON
+
+    recognizer = RuleRecognizer(PERSON, "en")
+    text = "Deliver to 61166 Michael Place Apt. 714\nLake Kevin, GA 87749, recipient Ray Bradley."
+    found = [text[r.start : r.end] for r in recognizer.analyze(text, ["PERSON"], None)]
+    assert found == ["Ray Bradley"]  # "Lake Kevin" has a name's shape ("-in" surname ending)

@@ -47,6 +47,8 @@ def scores(text: str, entity: str) -> list[float]:
         ("call (415) 555-2671", ("PHONE_NUMBER", "(415) 555-2671")),
         ("phone +44 20 7946 0958", ("PHONE_NUMBER", "+44 20 7946 0958")),
         ("mobile 07700 900123", ("PHONE_NUMBER", "07700 900123")),
+        ("call back at 001-814-806-1281x99503", ("PHONE_NUMBER", "001-814-806-1281")),
+        ("asked for a call back at 3094094124.", ("PHONE_NUMBER", "3094094124")),
         ("д.р. 26.09.1938", ("DATE_OF_BIRTH", "26.09.1938")),
         ("Иванов, 1985 г.р., жалоб нет", ("DATE_OF_BIRTH", "1985")),
         ("дата рождения 12 мая 1986 года", ("DATE_OF_BIRTH", "12 мая 1986")),
@@ -86,6 +88,9 @@ def test_invalid_checksums_never_fire(text: str) -> None:
         "Номер 1234567890 в системе",  # bare 10 digits: not a passport without a cue
         "Итого 4508 123456 руб.",
         "Build 4.12.0.1 released",
+        "Order number 4355647616 has been shipped",  # bare 10 digits need a word about calling
+        "Номер талона 3803107106.",
+        "Contract for April Delivery signed",  # a month after a non-person cue is no name
     ],
 )
 def test_hard_negatives(text: str) -> None:
@@ -125,6 +130,7 @@ def test_birth_cue_applies_to_the_next_date_only() -> None:
         ("Здравствуйте, Мария!", "Мария"),
         ("Contract signed; signatory Anna Lee.", "Anna Lee"),
         ("Relocation of Sergey Voronov from Omsk", "Sergey Voronov"),
+        ("Customer April Greene asked for a call back", "April Greene"),  # a month as a name
     ],
 )
 def test_name_shapes(text: str, name: str) -> None:
@@ -151,6 +157,16 @@ def test_name_shapes(text: str, name: str) -> None:
         (
             "Flat 7, 201 Wilkinson Viaduct, Port Clareshire, KA7 3QY",
             "Flat 7, 201 Wilkinson Viaduct, Port Clareshire, KA7 3QY",
+        ),
+        # the town line on the next line; a street suffix there ("Lake") is part of the town
+        (
+            "Deliver to 752 Tiffany Courts\nLake Brianshire, WY 15601, recipient Lauren Morales.",
+            "752 Tiffany Courts\nLake Brianshire, WY 15601",
+        ),
+        ("Deliver to PSC 1335, Box 7532, APO AA 84812, today", "PSC 1335, Box 7532, APO AA 84812"),
+        (
+            "по адресу с. Азов (Рост.), наб. 40 лет Победы, д. 7 стр. 2/1, 498970, получатель",
+            "с. Азов (Рост.), наб. 40 лет Победы, д. 7 стр. 2/1, 498970",
         ),
     ],
 )
