@@ -14,9 +14,11 @@ from etl_express.anonymize.rules import (
 )
 from etl_express.errors import FieldError, ValidationFailed
 
-# City: "г. Москва", "город Москва"; English "…, Springfield, IL 62704" (city before state+ZIP).
+# City: "г. Москва", "город Москва", or another settlement type ("с. Азов", "пгт Смирных",
+# "д. Котлас"); English "…, Springfield, IL 62704" (city before state+ZIP).
 CITY_PATTERNS = (
-    r"(?:^|[\s,])(?:г\.|город)\s*([А-ЯЁ][^,]*?)\s*(?:,|$)",
+    r"(?:^|[\s,])(?:г\.|город|пгт|рп|пос\.|пос[её]лок|п\.|с\.|село|д\.|дер\.|деревня|ст-ца|"
+    r"станица|ст\.|х\.|хутор|аул)\s*([А-ЯЁ][^,]*?)\s*(?:,|$)",
     r"([A-Z][A-Za-z .'-]+?),\s*[A-Z]{2}\s+\d{5}",
 )
 REGION_PATTERNS = (

@@ -4,6 +4,11 @@ Detection (etl_express.detect) runs once per distinct text and language. Replace
 are computed vectorized per distinct (entity, value) with the same expressions as the column
 operators; only the final splice of replacements into each distinct text that has spans is
 Python (string surgery has no columnar form), and it touches distinct texts only.
+
+The values found go into the gate's leak index (a copy of one anywhere in the batch is a
+leak), except bare place names: "Москва" or "ул. Ленина" without a house number is a
+quasi-identifier like a kept city column, which k-anonymity judges, and a comment mentioning
+Moscow does not make every "Москва" in the city column a leak. Addresses with a number stay in.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from etl_express.errors import FieldError, ValidationFailed
 
 Detector = Callable[..., list[list[Any]]]
 CYRILLIC = r"[А-Яа-яЁё]"
+# Locations with a digit (house number, postcode, PO box) identify a household.
+_IDENTIFYING = (pl.col("entity") != "LOCATION") | pl.col("value").str.contains(r"[0-9]")
 LOCALE_OF_LANG = {"ru": "ru_RU", "en": "en_US"}
 
 
@@ -150,7 +157,7 @@ def anonymize_text(
     for row in spans.group_by("entity").agg(pl.col("n").sum()).iter_rows():
         outcome.found[row[0]] += row[1]
         outcome.replaced[row[0]] += row[1]
-    outcome.detected_values = spans["value"].unique().to_list()
+    outcome.detected_values = spans.filter(_IDENTIFYING)["value"].unique().to_list()
     outcome.inserted_values = spans["replacement"].unique().to_list()
     per_text = spans.group_by("text").agg(pl.col("start"), pl.col("end"), pl.col("replacement"))
     new_texts = [_splice(t, list(zip(s, e, r, strict=True))) for t, s, e, r in per_text.iter_rows()]

@@ -154,11 +154,20 @@ def test_generalize_address(keys: KeyRing) -> None:
                 "Свердловская обл., г. Екатеринбург, пр-кт Мира, 5",
                 "12 Oak St, Springfield, IL 62704",
                 "пер. Спартака, д. 137",
+                "с. Азов (Рост.), алл. Кубанская, д. 7/7, 498970",
+                "пгт Смирных, ул. Осипенко, д. 8",
             ]
         }
     )
     city = {"operator": "generalize", "kind": "address", "to": "city"}
-    assert values(frame, city, keys) == ["Москва", "Екатеринбург", "Springfield", None]
+    assert values(frame, city, keys) == [
+        "Москва",
+        "Екатеринбург",
+        "Springfield",
+        None,
+        "Азов (Рост.)",
+        "Смирных",
+    ]
     region = {**city, "to": "region"}
     assert values(frame, region, keys)[1:3] == ["Свердловская обл.", "IL"]
 
