@@ -104,6 +104,12 @@ class PhoneStep(_Step):
         "RU", pattern=hinted(r"^[A-Z]{2}$", "must be a two-letter region code such as RU")
     )
     invalid: Literal["null", "keep"] = "null"
+    region_column: ColumnName | None = Field(
+        None,
+        description="Column holding each row's region (RU, US or GB, any case), e.g. the "
+        "customer's country: numbers written without a country code are read in that region "
+        "first. Rows with another value or null use default_region.",
+    )
 
     @field_validator("default_region")
     @classmethod
@@ -185,6 +191,11 @@ class FieldRulesSpec(StrictModel):
     def named_columns(self) -> list[tuple[str, str]]:
         """(JSON path, column) for every column this script refers to."""
         named = [(join_path("$.fields", name), name) for name in self.fields]
+        for name, rule in self.fields.items():
+            for i, step in enumerate(rule.steps):
+                if isinstance(step, PhoneStep) and step.region_column:
+                    path = f"{join_path('$.fields', name)}.steps[{i}].region_column"
+                    named.append((path, step.region_column))
         if self.dedupe:
             named += [(f"$.dedupe.keys[{i}]", k) for i, k in enumerate(self.dedupe.keys)]
         for i, val in enumerate(self.table_validations):

@@ -59,7 +59,9 @@ def _phone(spec: dict[str, Any]) -> Phone:
             f"{', '.join(REGIONS)}"
         )
     regions = (region, *[r for r in REGIONS if r != region])
-    return Phone(regions, keep_invalid=spec.get("invalid") == "keep")
+    return Phone(
+        regions, keep_invalid=spec.get("invalid") == "keep", region_column=spec.get("region_column")
+    )
 
 
 def step_of(spec: dict[str, Any]) -> Step:
@@ -103,6 +105,12 @@ def field_rules_config(spec: dict[str, Any], columns: set[str] | None = None) ->
                 raise SafeMessageError(f"required field {name} is not in the input")
             continue
         steps = tuple(step_of(s) for s in rule.get("steps") or [])
+        for step in steps:
+            region_column = getattr(step, "region_column", None)
+            if columns is not None and region_column and region_column not in columns:
+                raise SafeMessageError(
+                    f"field {name}: phone_e164 region_column {region_column!r} is not in the input"
+                )
         if steps:
             fields.append(FieldRule(name, steps))
         checks += [_check(name, v) for v in rule.get("validations") or []]

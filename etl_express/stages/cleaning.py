@@ -107,7 +107,7 @@ def apply_step(
 ) -> pl.LazyFrame:
     """`target` := `step`(`source`); `dtype` is the source column's type."""
     if isinstance(step, Phone):
-        phones = normalize_phone(frame, source, target, step.regions)
+        phones = normalize_phone(frame, source, target, step.regions, step.region_column)
         if step.keep_invalid:
             keep = pl.coalesce(pl.col(target), pl.col(source).cast(pl.String))
             phones = phones.with_columns(keep.alias(target))

@@ -55,8 +55,12 @@ class RegexReplace:
 
 @dataclass(frozen=True)
 class Phone:
+    """`regions` orders how national numbers are read; a row whose `region_column` names a
+    supported region reads them in that region first."""
+
     regions: tuple[str, ...] = ("RU", "US", "GB")
     keep_invalid: bool = False
+    region_column: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ REGIONS = ("RU", "US", "GB")
 
 _H = "__etlx_phone_"
 _TEXT, _DIGITS, _LEN, _INTL = _H + "text", _H + "digits", _H + "len", _H + "intl"
+_REGION = _H + "region"
 _C = tuple(f"{_H}c{i}" for i in range(5))
 _N29 = list("23456789")
 _N19 = list("123456789")
@@ -77,19 +78,49 @@ def _decide(rules: list[tuple[pl.Expr, str, int]]) -> tuple[pl.Expr, pl.Expr]:
     return prefix, drop
 
 
+def _national_decision(regions: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr]:
+    national: list[tuple[pl.Expr, str, int]] = []
+    for region in regions:
+        national += _national(region)
+    return _decide(national)
+
+
+def _per_row_decision(regions: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr]:
+    """National prefix and drop count read in each row's own region first (column _REGION),
+    falling back to `regions` for rows without a supported region."""
+    prefix, drop = _national_decision(regions)
+    for region in REGIONS:
+        first = (region, *[r for r in regions if r != region])
+        row_prefix, row_drop = _national_decision(first)
+        mine = pl.col(_REGION) == region
+        prefix = pl.when(mine).then(row_prefix).otherwise(prefix)
+        drop = pl.when(mine).then(row_drop).otherwise(drop)
+    return prefix, drop
+
+
 def normalize_phone(
-    frame: pl.LazyFrame, source: str, target: str, regions: tuple[str, ...] = REGIONS
+    frame: pl.LazyFrame,
+    source: str,
+    target: str,
+    regions: tuple[str, ...] = REGIONS,
+    region_column: str | None = None,
 ) -> pl.LazyFrame:
     """Write E.164 (``+79161234567``) or null into `target`.
 
     `regions` orders how national numbers are read (``9161234567`` is Russian under
-    RU-first, but a valid NANP number would be read as US under US-first).
+    RU-first, but a valid NANP number would be read as US under US-first). With
+    `region_column`, a row whose value there is RU, US or GB (any case) reads its national
+    numbers in that region first: mixed-country data needs no single guess.
     """
-    national: list[tuple[pl.Expr, str, int]] = []
     for region in regions:
-        national += _national(region)
+        _national(region)  # unknown regions fail here, before any work
     intl_prefix, intl_drop = _decide(_international())
-    nat_prefix, nat_drop = _decide(national)
+    if region_column is None:
+        nat_prefix, nat_drop = _national_decision(regions)
+    else:
+        nat_prefix, nat_drop = _per_row_decision(regions)
+        row_region = pl.col(region_column).cast(pl.String).str.strip_chars().str.to_uppercase()
+        frame = frame.with_columns(row_region.alias(_REGION))
     intl = pl.col(_INTL)
     prefix = pl.when(intl).then(intl_prefix).otherwise(nat_prefix)
     drop = pl.when(intl).then(intl_drop).otherwise(nat_drop)
@@ -124,5 +155,5 @@ def normalize_phone(
             *[digits.str.slice(i, 1).alias(_C[i]) for i in range(5)],
         )
         .with_columns(pl.concat_str([pl.lit("+"), prefix, digits.str.slice(drop)]).alias(target))
-        .drop(_TEXT, _DIGITS, _LEN, _INTL, *_C)
+        .drop(_TEXT, _DIGITS, _LEN, _INTL, *_C, *([_REGION] if region_column else []))
     )

@@ -24,6 +24,16 @@ def test_named_columns_cover_fields_and_dedupe() -> None:
     assert spec.named_columns() == [("$.fields.email", "email"), ("$.dedupe.keys[0]", "id")]
 
 
+def test_phone_region_column_is_a_named_column() -> None:
+    step = {"op": "phone_e164", "region_column": "country"}
+    spec = parse_script("field_rules", {"fields": {"phone": {"steps": [{"op": "trim"}, step]}}})
+    assert isinstance(spec, FieldRulesSpec)
+    assert spec.named_columns() == [
+        ("$.fields.phone", "phone"),
+        ("$.fields.phone.steps[1].region_column", "country"),
+    ]
+
+
 def test_steps_decide_the_output_type() -> None:
     spec = parse_script(
         "field_rules",

@@ -50,6 +50,12 @@ def test_required_field_missing_and_unsupported_inputs_are_named() -> None:
     with pytest.raises(SafeMessageError, match="DE"):
         field_rules_config({"fields": {"p": {"steps": [{"op": "phone_e164",
                                                         "default_region": "DE"}]}}})  # fmt: skip
+    phone = {"fields": {"p": {"steps": [{"op": "phone_e164", "region_column": "country"}]}}}
+    assert field_rules_config(phone, {"p", "country"}).fields[0].steps == (
+        Phone(("RU", "US", "GB"), region_column="country"),
+    )
+    with pytest.raises(SafeMessageError, match="field p: phone_e164 region_column 'country'"):
+        field_rules_config(phone, {"p"})
     with pytest.raises(SafeMessageError, match="expect_table_row_count_to_equal"):
         field_rules_config(
             {

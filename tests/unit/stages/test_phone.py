@@ -17,8 +17,15 @@ CASES = [
     ("+44 20 7946 0958", "+442079460958"),
     ("0044 20 7946 0958", "+442079460958"),
     ("+49 30 123456", "+4930123456"),
+    # an extension is dropped, the number kept (E.164 has no extension)
+    ("617.934.5592x29853", "+16179345592"),
+    ("001-814-806-1281x99503", "+18148061281"),
+    ("+7 916 123-45-67, доб. 123", "+79161234567"),
+    ("(212) 555-0123 ext. 45", "+12125550123"),
     ("n/a", None),
     ("ext 12", None),
+    ("x123", None),
+    ("212-555-0123 x1234567", None),  # seven digits are no extension
     ("123", None),
     ("", None),
     (None, None),
@@ -46,7 +53,8 @@ def test_agrees_with_phonenumbers_on_valid_inputs() -> None:
     region = {"+7": "RU", "+1": "US", "+4": "GB"}
     for value, mine in zip(valid, ours, strict=True):
         assert mine is not None
-        parsed = phonenumbers.parse(value, region[mine[:2]])
+        # "00" is the international prefix outside North America (from the US it is 011)
+        parsed = phonenumbers.parse(value, "GB" if value.startswith("00") else region[mine[:2]])
         assert phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == mine
 
 
@@ -54,6 +62,25 @@ def test_region_order_decides_ambiguous_national_numbers() -> None:
     # 10 digits starting with 9, 4th digit 2-9: a Russian mobile and a valid NANP number
     assert _run(["9165550123"], ("RU", "US")) == ["+79165550123"]
     assert _run(["9165550123"], ("US", "RU")) == ["+19165550123"]
+
+
+def test_region_column_reads_each_rows_numbers_in_its_own_region_first() -> None:
+    frame = pl.DataFrame(
+        {
+            "p": ["(913) 555-0123", "913 555 01 23", "8 913 555 01 23", "(913) 555-0123", None],
+            "country": ["US", " ru ", "US", None, "US"],
+        }
+    )
+    out = normalize_phone(frame.lazy(), "p", "out", ("RU", "US", "GB"), "country").collect()
+    # RU numbers written with the trunk 8 stay Russian; unknown regions use the given order
+    assert out["out"].to_list() == [
+        "+19135550123",
+        "+79135550123",
+        "+79135550123",
+        "+79135550123",
+        None,
+    ]
+    assert out.columns == ["p", "country", "out"]
 
 
 def test_unknown_region_is_rejected() -> None:
