@@ -1,8 +1,9 @@
 """The demo source: synthetic customers and patients with Russian and English personal data.
 
-Every value is generated (Faker, fixed seed) with valid INN/SNILS check digits, so detection
-and anonymization behave as on real data without describing real people. Loaded with COPY,
-once: a version row tells a later `make up` that the data is already there.
+Every value is generated (Faker, fixed seed) with valid INN/SNILS check digits and Russian
+phone numbers with real area codes, so detection and anonymization behave as on real data
+without describing real people. Loaded with COPY, once: a version row tells a later `make up`
+that the data is already there.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import psycopg
 
 from etl_express.runtime.databases import libpq_url
 
-DEMO_VERSION = 2
+DEMO_VERSION = 3
 CUSTOMERS = 5000
 PATIENTS = 2000
 
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS customers (
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
 );
+ALTER TABLE customers ADD COLUMN IF NOT EXISTS country text;
 CREATE TABLE IF NOT EXISTS patients (
     id bigint PRIMARY KEY,
     full_name text NOT NULL,
@@ -51,6 +53,23 @@ CREATE TABLE IF NOT EXISTS patients (
     updated_at timestamptz NOT NULL
 );
 """
+
+# Faker's ru_RU numbers take any three digits as the area code, and most such codes do not
+# exist (+7 0xx, 1xx, 2xx, 5xx; 6xx and 7xx are Kazakhstan): mobile 9xx and real city codes.
+_RU_PHONE_FORMATS = (
+    "+7 ### ### ####",
+    "+7 ### ### ## ##",
+    "+7 (###) ###-##-##",
+    "+7 (###) ###-####",
+    "+7##########",
+    "8 ### ### ####",
+    "8 ### ### ## ##",
+    "8 (###) ###-##-##",
+    "8 (###) ###-####",
+    "8##########",
+)
+_RU_CITY_CODES = ("495", "499", "812", "343", "383", "846", "863", "843", "861", "423", "351")
+_COUNTRY = {"ru": "RU", "en": "US"}
 
 _ICD10 = ["J06.9", "I10", "E11.9", "M54.5", "K21.0", "J45.9", "N39.0", "F41.1", "H52.1", "L20.9"]
 
@@ -75,6 +94,12 @@ def snils(rng: random.Random) -> str:
     return f"{digits[:3]}-{digits[3:6]}-{digits[6:]} {check:02d}"
 
 
+def ru_phone(rng: random.Random) -> str:
+    code = rng.choice(_RU_CITY_CODES) if rng.random() < 0.2 else f"9{rng.randint(0, 99):02d}"
+    pattern = rng.choice(_RU_PHONE_FORMATS).replace("###", code, 1)
+    return "".join(str(rng.randint(0, 9)) if ch == "#" else ch for ch in pattern)
+
+
 def _customers(rng: random.Random) -> Iterator[tuple[object, ...]]:
     from faker import Faker
 
@@ -86,7 +111,7 @@ def _customers(rng: random.Random) -> Iterator[tuple[object, ...]]:
         lang = "ru" if i % 3 else "en"
         fk = fakers[lang]
         name = fk.name()
-        phone = fk.phone_number()
+        phone = ru_phone(rng) if lang == "ru" else fk.phone_number()
         if lang == "ru":
             comment = rng.choice(
                 [
@@ -121,6 +146,7 @@ def _customers(rng: random.Random) -> Iterator[tuple[object, ...]]:
             f"{rng.randint(0, 10_000_000) / 100:.2f}",
             created,
             created + timedelta(days=3),
+            _COUNTRY[lang],
         )
 
 
@@ -167,7 +193,7 @@ def load_demo(demo_url: str) -> bool:
         with conn.cursor() as cur:
             with cur.copy(
                 "COPY customers (id, full_name, email, phone, birth_date, inn, snils, city, "
-                "address, comment, lang, balance, created_at, updated_at) FROM STDIN"
+                "address, comment, lang, balance, created_at, updated_at, country) FROM STDIN"
             ) as copy:
                 for row in _customers(rng):
                     copy.write_row(row)

@@ -30,3 +30,14 @@ def test_generated_identifiers_have_valid_check_digits() -> None:
 def test_snils_format() -> None:
     value = snils(random.Random(2))
     assert len(value) == 14 and value[3] == "-" and value[7] == "-" and value[11] == " "
+
+
+def test_russian_phones_are_real_numbers_in_the_usual_spellings() -> None:
+    import phonenumbers
+
+    from etl_express.runtime.demo import ru_phone
+
+    rng = random.Random(3)
+    phones = [ru_phone(rng) for _ in range(500)]
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(p, "RU")) for p in phones)
+    assert {p[0] for p in phones} == {"+", "8"}  # international and with the trunk 8

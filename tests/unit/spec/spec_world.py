@@ -24,6 +24,7 @@ CUSTOMERS = [
     ColumnSchema(name="city", type="string"),
     ColumnSchema(name="address", type="string"),
     ColumnSchema(name="comment", type="string"),
+    ColumnSchema(name="country", type="string"),
     ColumnSchema(name="created_at", type="timestamp[us, tz=UTC]"),
 ]
 # Valid scripts naming columns the demo source does not have (task cross-check cases).
