@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,12 +61,33 @@ def record_stage(
     *,
     stage: str,
     stats: Mapping[str, Any] | None = None,
+    reset: Sequence[str] = (),
     actor: str | Actor = SYSTEM,
 ) -> RunRecord:
-    """Note the stage a run reached and that stage's row counts (``{"rows_in": .., ...}``)."""
+    """Note the stage a run reached and that stage's row counts (``{"rows_in": .., ...}``);
+    `reset`: stages whose per-chunk counts start over (see `record_chunk`)."""
     with audited(engine, as_actor(actor)) as tx:
         run = _locked(tx.conn, run_id)
-        return store.record_stage(tx, run, stage=stage, stats=stats)
+        return store.record_stage(tx, run, stage=stage, stats=stats, reset=reset)
+
+
+def record_chunk(
+    engine: sa.Engine,
+    run_id: int,
+    *,
+    stage: str,
+    chunk: int,
+    rows_in: int,
+    rows_out: int,
+    actor: str | Actor = SYSTEM,
+) -> RunRecord:
+    """Note one chunk of a mapped stage; the stage's totals count each chunk once, however
+    often it is retried."""
+    with audited(engine, as_actor(actor)) as tx:
+        run = _locked(tx.conn, run_id)
+        return store.record_chunk(
+            tx, run, stage=stage, chunk=chunk, rows_in=rows_in, rows_out=rows_out
+        )
 
 
 def finish_run(

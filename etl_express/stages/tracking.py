@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from etl_express.stages.errors import StageError
 
@@ -45,17 +45,56 @@ def summary(result: Any) -> dict[str, int]:
     return counts
 
 
-def _staged_totals(run: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Rows in/out per stage from the chunk stats in the staging store (empty when gone)."""
-    from etl_express.stages.runner import progress
+# Stages whose chunks leave stats in the staging store, under the stage's own name.
+STAGED: Final = ("field_rules", "transform", "anonymize", "load_outbox")
+# A stage made again voids the chunk counts of the mapped stage it feeds.
+FEEDS: Final = {"extract": ("field_rules",), "transform": ("anonymize",)}
+
+
+def _counts(info: Any) -> tuple[int, int]:
+    """(rows in, rows out) from a chunk's staged stats (anonymize nests them under "stats")."""
+    stats = info.get("stats", info) if isinstance(info, dict) else {}
+    rows_in = int(stats.get("rows_in", stats.get("rows", 0)))
+    return rows_in, int(stats.get("rows_out", stats.get("rows", 0)))
+
+
+def _staged(run: dict[str, Any]) -> tuple[Any, str]:
     from etl_express.staging.store import StagingStore
 
+    return StagingStore.from_settings(), f"{run['dag_id']}/{run['dag_run_id']}"
+
+
+def _staged_chunk(run: dict[str, Any], stage: str, chunk: int) -> tuple[int, int] | None:
+    """Counts of one staged chunk (None when it left none): one small read per call."""
+    if stage not in STAGED:
+        return None
     try:
-        totals = progress(StagingStore.from_settings(), f"{run['dag_id']}/{run['dag_run_id']}")
+        store, run_id = _staged(run)
+        return _counts(store.read_json(run_id, stage, chunk))
+    except FileNotFoundError:
+        return None
     except Exception:
         log.warning("run tracking: could not read staged stats", exc_info=True)
-        return {}
-    return {stage: t for stage, t in totals.items() if t.get("chunks")}
+        return None
+
+
+def _staged_totals(run: dict[str, Any], stage: str) -> dict[str, int] | None:
+    """Totals of every staged chunk of an unmapped stage (it runs once per run, so reading its
+    chunks is linear); None when it staged no stats."""
+    if stage not in STAGED:
+        return None
+    try:
+        store, run_id = _staged(run)
+        totals = {"chunks": 0, "rows_in": 0, "rows_out": 0}
+        for chunk in store.chunks(run_id, stage, kind="json"):
+            rows_in, rows_out = _counts(store.read_json(run_id, stage, chunk))
+            totals["chunks"] += 1
+            totals["rows_in"] += rows_in
+            totals["rows_out"] += rows_out
+    except Exception:
+        log.warning("run tracking: could not read staged stats", exc_info=True)
+        return None
+    return totals if totals["chunks"] else None
 
 
 def _stage_key(stage: str, run: dict[str, Any]) -> str:
@@ -107,14 +146,20 @@ class _Tracker:
 
         if self.run_id is None:
             return
-        key, stats = (
-            _stage_key(self.stage, self.run),
-            summary(self.results[0] if self.results else None),
-        )
-        totals = _staged_totals(self.run).get(self.stage)
-        if totals:  # every chunk of this stage staged so far, not only this call's
-            key, stats = self.stage, totals
-        runs.record_stage(self.engine, self.run_id, stage=key, stats=stats)
+        result = self.results[0] if self.results else None
+        index = self.run.get("map_index")
+        if index is not None and index >= 0:  # one chunk of a mapped stage
+            chunk = result.get("chunk", index) if isinstance(result, dict) else index
+            counts = _staged_chunk(self.run, self.stage, int(chunk))
+            if counts is not None:  # the stage's totals move by this chunk's counts
+                runs.record_chunk(self.engine, self.run_id, stage=self.stage, chunk=index,
+                                  rows_in=counts[0], rows_out=counts[1])  # fmt: skip
+                return
+            key, stats = _stage_key(self.stage, self.run), summary(result)
+        else:
+            key, stats = self.stage, _staged_totals(self.run, self.stage) or summary(result)
+        reset = FEEDS.get(self.stage, ())
+        runs.record_stage(self.engine, self.run_id, stage=key, stats=stats, reset=reset)
         if self.stage == "load_outbox":
             runs.finish_run(self.engine, self.run_id, state="success")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from etl_express.stores.audit import AuditedTx
 from etl_express.stores.jsonable import to_jsonable
 from etl_express.stores.records import RunRecord
-from etl_express.stores.schema import etl_tasks, task_runs
+from etl_express.stores.schema import etl_tasks, task_run_chunks, task_runs
 
 FINAL_STATES: Final = frozenset({"success", "failed", "cancelled"})
 
@@ -78,9 +78,21 @@ def record_stage(
     *,
     stage: str,
     stats: Mapping[str, Any] | None = None,
+    reset: Sequence[str] = (),
 ) -> RunRecord:
-    """Mark `stage` as the run's current stage and merge its row counts into the run's stats."""
-    merged = {**run.stats, **({stage: to_jsonable(stats)} if stats is not None else {})}
+    """Mark `stage` as the run's current stage and merge its row counts into the run's stats.
+
+    `reset` names stages whose chunk counts are void (their input was just made again), so a
+    re-run of them starts counting from nothing.
+    """
+    merged = {k: v for k, v in run.stats.items() if k not in reset}
+    if reset:
+        tx.conn.execute(
+            sa.delete(task_run_chunks).where(
+                task_run_chunks.c.run_id == run.id, task_run_chunks.c.stage.in_(list(reset))
+            )
+        )
+    merged |= {stage: to_jsonable(stats)} if stats is not None else {}
     tx.conn.execute(
         sa.update(task_runs).where(task_runs.c.id == run.id).values(stage=stage, stats=merged)
     )
@@ -93,6 +105,37 @@ def record_stage(
         details=None if stats is None else {"stats": to_jsonable(stats)},
     )
     return run.model_copy(update={"stage": stage, "stats": merged})
+
+
+def record_chunk(
+    tx: AuditedTx, run: RunRecord, *, stage: str, chunk: int, rows_in: int, rows_out: int
+) -> RunRecord:
+    """One chunk of a mapped stage: its counts replace what the same chunk recorded before and
+    the stage's totals in the run's stats move by the difference (a retried chunk counts once).
+    Constant work per chunk; the caller holds the run row's lock."""
+    key = (
+        task_run_chunks.c.run_id == run.id,
+        task_run_chunks.c.stage == stage,
+        task_run_chunks.c.chunk == chunk,
+    )
+    before = tx.conn.execute(
+        sa.select(task_run_chunks.c.rows_in, task_run_chunks.c.rows_out).where(*key)
+    ).first()
+    tx.conn.execute(
+        pg_insert(task_run_chunks)
+        .values(run_id=run.id, stage=stage, chunk=chunk, rows_in=rows_in, rows_out=rows_out)
+        .on_conflict_do_update(
+            constraint="pk_task_run_chunks", set_={"rows_in": rows_in, "rows_out": rows_out}
+        )
+    )
+    totals = run.stats.get(stage) or {}
+    old_in, old_out = (before.rows_in, before.rows_out) if before is not None else (0, 0)
+    stats = {
+        "chunks": int(totals.get("chunks", 0)) + (before is None),
+        "rows_in": int(totals.get("rows_in", 0)) + rows_in - old_in,
+        "rows_out": int(totals.get("rows_out", 0)) + rows_out - old_out,
+    }
+    return record_stage(tx, run, stage=stage, stats=stats)
 
 
 def finish_run(

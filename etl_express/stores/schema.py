@@ -195,6 +195,24 @@ task_runs = sa.Table(
     sa.Index("ix_task_runs_started", sa.text("started_at DESC")),
 )
 
+# Rows in/out of each chunk a mapped stage task recorded, keyed by its map index: a retried
+# chunk replaces its row, so the run's per-stage totals (task_runs.stats) move by the difference
+# instead of being summed again over every chunk on each call.
+task_run_chunks = sa.Table(
+    "task_run_chunks",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.BigInteger,
+        sa.ForeignKey("task_runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("stage", sa.Text, primary_key=True),
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("rows_in", sa.BigInteger, nullable=False),
+    sa.Column("rows_out", sa.BigInteger, nullable=False),
+)
+
 outbox_batches = sa.Table(
     "outbox_batches",
     metadata,

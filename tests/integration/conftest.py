@@ -17,6 +17,7 @@ import sqlalchemy as sa
 ETLX_TABLES = (
     "uploads",
     "outbox_batches",
+    "task_run_chunks",
     "task_runs",
     "task_scripts",
     "etl_tasks",

@@ -105,10 +105,45 @@ def test_mapped_stages_record_totals_of_all_staged_chunks(
     ctx = RunContext(StagingStore(str(tmp_path)), "etlx__demo_customers/manual__1")
     ctx.stats(FIELD_RULES, 0, {"rows_in": 5, "rows_out": 4})
     ctx.stats(FIELD_RULES, 1, {"rows_in": 3, "rows_out": 3})
-    with tracking.tracked("field_rules", _run(1), bundle, etlx_engine) as note:
-        note({"chunk": 1})
+    for index in (0, 1):  # each chunk's task records its own chunk
+        with tracking.tracked("field_rules", _run(index), bundle, etlx_engine) as note:
+            note({"chunk": index})
     run = _only_run(etlx_engine)
     assert run.stats["field_rules"] == {"chunks": 2, "rows_in": 8, "rows_out": 7}
+
+
+def test_a_retried_chunk_is_counted_once(
+    etlx_engine: sa.Engine, bundle: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etl_express.stages.runner import ANONYMIZE, TRANSFORM, RunContext
+    from etl_express.staging.store import StagingStore
+
+    monkeypatch.setenv("ETLX_STAGING_URL", str(tmp_path))
+    ctx = RunContext(StagingStore(str(tmp_path)), "etlx__demo_customers/manual__1")
+
+    def anonymize(index: int, rows: int, try_number: int = 1) -> None:
+        ctx.stats(ANONYMIZE, index, {"stats": {"rows": rows}, "gate": {"passed": True}})
+        run = {**_run(index), "try_number": try_number}
+        with tracking.tracked("anonymize", run, bundle, etlx_engine) as note:
+            note({"chunk": index, "stage": ANONYMIZE})
+
+    for index in range(3):
+        anonymize(index, 10)
+    anonymize(1, 7, try_number=2)  # a retry of chunk 1 restaged it with other counts
+    anonymize(1, 7, try_number=3)
+    run = _only_run(etlx_engine)
+    assert run.stats["anonymize"] == {"chunks": 3, "rows_in": 27, "rows_out": 27}
+    assert run.stage == "anonymize"
+
+    # transform made again (a cleared run): anonymize's chunks from before no longer count
+    ctx.stats(TRANSFORM, 0, {"rows_out": 12})
+    with tracking.tracked("transform", _run(), bundle, etlx_engine) as note:
+        note([{"chunk": 0}])
+    run = _only_run(etlx_engine)
+    assert "anonymize" not in run.stats
+    assert run.stats["transform"] == {"chunks": 1, "rows_in": 0, "rows_out": 12}
+    anonymize(0, 12, try_number=2)
+    assert _only_run(etlx_engine).stats["anonymize"] == {"chunks": 1, "rows_in": 12, "rows_out": 12}
 
 
 def test_cleanup_keeps_a_recorded_failure(etlx_engine: sa.Engine, bundle: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ EXPECTED_TABLES = {
     "etl_tasks",
     "task_scripts",
     "task_runs",
+    "task_run_chunks",
     "outbox_batches",
     "uploads",
     "audit_events",
