@@ -136,6 +136,8 @@ def test_compiled_dag_runs_every_stage_with_mapped_chunks(tmp_path: Path) -> Non
     assert run["params"]["full_refresh"] is True
     assert run["data_interval_end"] is not None and run["dag_run_id"]
     assert {r["run"]["map_index"] for r in records if r["stage"] == "field_rules"} == {0, 1, 2}
+    # first attempts say so: run tracking resumes a failed run only on a retry (try_number > 1)
+    assert {r["run"]["try_number"] for r in records} == {1}
     assert records[0]["roles"] == [
         "extraction",
         "field_rules",
