@@ -4,21 +4,27 @@ Every value is generated (Faker, fixed seed) with valid INN/SNILS check digits a
 phone numbers with real area codes, so detection and anonymization behave as on real data
 without describing real people. Loaded with COPY, once: a version row tells a later `make up`
 that the data is already there.
+
+Customers are created, and patients visit, over the 60 days (DAYS) before the load, about alike
+each day: the demo task reads incrementally by created_at, so its scheduled daily run must
+find yesterday's customers (about 80) in the data.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from etl_express.runtime.databases import libpq_url
 
-DEMO_VERSION = 3
+DEMO_VERSION = 4
 CUSTOMERS = 5000
 PATIENTS = 2000
+DAYS = 60
+_SEED = 20261122
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS demo_meta (version integer NOT NULL, loaded_at timestamptz NOT NULL);
@@ -100,13 +106,26 @@ def ru_phone(rng: random.Random) -> str:
     return "".join(str(rng.randint(0, 9)) if ch == "#" else ch for ch in pattern)
 
 
-def _customers(rng: random.Random) -> Iterator[tuple[object, ...]]:
+def timeline(count: int, end: datetime, rng: random.Random, days: int = DAYS) -> list[datetime]:
+    """`count` ascending instants in the `days` before `end`, one at a random point of each of
+    `count` equal slots: uniform draws would leave a day empty now and then, and a scheduled
+    run of an empty day looks like a broken demo."""
+    if end.tzinfo is None:
+        raise ValueError("end must be timezone-aware")
+    slot = timedelta(days=days) / count
+    start = end - timedelta(days=days)
+    return [start + slot * (i + rng.random()) for i in range(count)]
+
+
+def _customers(rng: random.Random, now: datetime) -> Iterator[tuple[object, ...]]:
     from faker import Faker
 
     fakers = {"ru": Faker("ru_RU"), "en": Faker("en_US")}
     for faker in fakers.values():
         faker.seed_instance(rng.randint(0, 2**31))
-    start = datetime(2024, 1, 1, tzinfo=UTC)
+    # A generator of its own, so the personal values stay those of earlier demo versions.
+    clock = random.Random(_SEED + 1)
+    created_at = timeline(CUSTOMERS, now, clock)
     for i in range(1, CUSTOMERS + 1):
         lang = "ru" if i % 3 else "en"
         fk = fakers[lang]
@@ -130,7 +149,8 @@ def _customers(rng: random.Random) -> Iterator[tuple[object, ...]]:
                     f"Changed e-mail to {fk.email()}.",
                 ]
             )
-        created = start + timedelta(minutes=17 * i)
+        created = created_at[i - 1]
+        updated = created + min(timedelta(days=3), now - created) * clock.random()
         yield (
             i,
             name,
@@ -145,23 +165,27 @@ def _customers(rng: random.Random) -> Iterator[tuple[object, ...]]:
             lang,
             f"{rng.randint(0, 10_000_000) / 100:.2f}",
             created,
-            created + timedelta(days=3),
+            updated,
             _COUNTRY[lang],
         )
 
 
-def _patients(rng: random.Random) -> Iterator[tuple[object, ...]]:
+def _patients(rng: random.Random, now: datetime) -> Iterator[tuple[object, ...]]:
     from faker import Faker
 
     fakers = {"ru": Faker("ru_RU"), "en": Faker("en_GB")}
     for faker in fakers.values():
         faker.seed_instance(rng.randint(0, 2**31))
+    clock = random.Random(_SEED + 2)
+    visits = timeline(PATIENTS, now, clock)
     for i in range(1, PATIENTS + 1):
         lang = "ru" if i % 2 else "en"
         fk = fakers[lang]
         name = fk.name()
         birth = fk.date_of_birth(minimum_age=0, maximum_age=95)
-        visit = date(2025, 1, 1) + timedelta(days=rng.randint(0, 600))
+        # Drawn and dropped: the draw keeps the generator, and so the values after it, as before.
+        rng.randint(0, 600)
+        visit = visits[i - 1]
         note = (
             f"Пациент {name}, д.р. {birth:%d.%m.%Y}, жалобы на головную боль."
             if lang == "ru"
@@ -175,33 +199,39 @@ def _patients(rng: random.Random) -> Iterator[tuple[object, ...]]:
             "".join(str(rng.randint(0, 9)) for _ in range(16)) if lang == "ru" else None,
             fk.phone_number(),
             rng.choice(_ICD10),
-            visit,
+            visit.date(),
             note,
             lang,
-            datetime.combine(visit, datetime.min.time(), tzinfo=UTC),
+            visit,
         )
 
 
-def load_demo(demo_url: str) -> bool:
-    """Create and fill the demo tables unless this version is loaded. Returns whether it loaded."""
+def load_demo(demo_url: str, now: datetime | None = None) -> bool:
+    """Create and fill the demo tables unless this version is loaded. Returns whether it loaded.
+
+    Timestamps end at `now` (the load time by default); the same `now` gives the same data.
+    """
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     with psycopg.connect(libpq_url(demo_url), connect_timeout=5) as conn:
         conn.execute(_SCHEMA)
         if conn.execute("SELECT 1 FROM demo_meta WHERE version = %s", (DEMO_VERSION,)).fetchone():
             return False
         conn.execute("TRUNCATE customers, patients, demo_meta")
-        rng = random.Random(20261122)
+        rng = random.Random(_SEED)
         with conn.cursor() as cur:
             with cur.copy(
                 "COPY customers (id, full_name, email, phone, birth_date, inn, snils, city, "
                 "address, comment, lang, balance, created_at, updated_at, country) FROM STDIN"
             ) as copy:
-                for row in _customers(rng):
+                for row in _customers(rng, now):
                     copy.write_row(row)
             with cur.copy(
                 "COPY patients (id, full_name, birth_date, snils, oms_policy, phone, "
                 "diagnosis_code, visit_date, doctor_note, lang, updated_at) FROM STDIN"
             ) as copy:
-                for row in _patients(rng):
+                for row in _patients(rng, now):
                     copy.write_row(row)
-        conn.execute("INSERT INTO demo_meta VALUES (%s, now())", (DEMO_VERSION,))
+        conn.execute("INSERT INTO demo_meta VALUES (%s, %s)", (DEMO_VERSION, now))
     return True
