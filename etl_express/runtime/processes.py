@@ -34,9 +34,10 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child of ours is not running any more.
+    # A zombie child of ours is not running any more. The state follows the command name,
+    # which may hold spaces and parentheses ("(airflow api_ser)"): read after the last ")".
     try:
-        status = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (FileNotFoundError, IndexError):
         return False
     return status != "Z"
