@@ -49,7 +49,7 @@ class Settings(BaseSettings):
 
     staging_dir: Path | None = Field(None, description="Parquet staging between stages.")
     transform_memory_mb: int = Field(
-        512, ge=64, description="Memory a transformation (DuckDB) may use before it spills to disk."
+        256, ge=64, description="Memory a transformation (DuckDB) may use before it spills to disk."
     )
     allow_python_transforms: bool = Field(
         False, description="Allow admin-only Python transformation scripts."

@@ -16,7 +16,13 @@ import pyarrow as pa
 from etl_express.stages.config import FieldRulesConfig, TransformConfig
 from etl_express.stages.errors import SafeMessageError, stage_errors
 from etl_express.stages.field_rules import apply_field_rules
-from etl_express.stages.transform import SEQ, Dedupe, run_transform, stream_transform
+from etl_express.stages.transform import (
+    SEQ,
+    Dedupe,
+    StagedChunks,
+    run_transform,
+    stream_transform,
+)
 from etl_express.stages.transform_mode import transform_mode
 from etl_express.staging.store import StagingStore
 
@@ -82,6 +88,13 @@ def transform_chunk(
         return ctx.stats(TRANSFORM, chunk, {"rows_in": table.num_rows, "rows_out": out.num_rows})
 
 
+def _staged(ctx: RunContext, stage: str) -> StagedChunks:
+    paths = ctx.store.chunk_paths(ctx.run_id, stage)
+    if not paths:
+        raise SafeMessageError(f"no {stage} chunks staged for this run")
+    return StagedChunks(tuple(paths), ctx.store.fs)
+
+
 def _memory_mb() -> int:
     from etl_express.settings import get_settings
 
@@ -95,19 +108,12 @@ def transform_whole(
     chunk_rows: int,
     dedupe: dict[str, Dedupe] | None = None,
 ) -> int:
-    """Run `sql` over all staged chunks of each input (name → staged stage), streamed from
-    Parquet by DuckDB; the result is re-cut into chunks. Returns the chunk count."""
-    import pyarrow.dataset as ds
-
+    """Run `sql` over all staged chunks of each input (name → staged stage), read chunk by
+    chunk into DuckDB; the result is re-cut into chunks. Returns the chunk count."""
     from etl_express.sources.chunking import rechunk
 
     with stage_errors(TRANSFORM, None):
-        datasets: dict[str, Any] = {}
-        for name, stage in inputs.items():
-            paths = ctx.store.chunk_paths(ctx.run_id, stage)
-            if not paths:
-                raise SafeMessageError(f"no {stage} chunks staged for this run")
-            datasets[name] = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
+        datasets: dict[str, Any] = {name: _staged(ctx, stage) for name, stage in inputs.items()}
         # A re-run transform may yield fewer chunks: drop this stage's and the next stage's
         # earlier output so that no stale chunk reaches the outbox or the privacy report.
         ctx.store.remove_stage(ctx.run_id, TRANSFORM)
@@ -143,8 +149,8 @@ def transform_python(
             dataset = ds.dataset(paths, format="parquet", filesystem=ctx.store.fs)
             if dedupe and name in dedupe:
                 batches = stream_transform(
-                    f"SELECT * FROM {name}", {name: dataset}, dedupe={name: dedupe[name]},
-                    memory_mb=_memory_mb(),
+                    f"SELECT * FROM {name}", {name: _staged(ctx, stage)},
+                    dedupe={name: dedupe[name]}, memory_mb=_memory_mb(),
                 )  # fmt: skip
                 frame = pl.from_arrow(pa.Table.from_batches(list(batches)))
                 assert isinstance(frame, pl.DataFrame)

@@ -14,23 +14,53 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from etl_express.stages.errors import SafeMessageError
 
-# A dataset (staged Parquet chunks) can be scanned twice, which deduplication needs.
-Input: TypeAlias = pa.Table | pa.RecordBatchReader | pl.DataFrame | ds.Dataset
 _BATCH_ROWS = 100_000
-MEMORY_MB = 512  # settings.transform_memory_mb
-
-
-def _arrow(value: Input) -> pa.Table | pa.RecordBatchReader | ds.Dataset:
-    return value.to_arrow() if isinstance(value, pl.DataFrame) else value
-
-
+MEMORY_MB = 256  # settings.transform_memory_mb
 SEQ = "_etlx_seq"
+
+
+@dataclass(frozen=True)
+class StagedChunks:
+    """An input staged as Parquet chunk files, read one file at a time.
+
+    Memory stays at about one chunk whatever the run's size (a pyarrow dataset scanner reads
+    ahead: 10M bench rows peaked at 813 MB through one, 371 MB file by file), and the input
+    can be read twice, which a run-wide dedupe needs."""
+
+    paths: tuple[str, ...]
+    filesystem: Any = None
+
+    def schema(self) -> pa.Schema:
+        schemas = [pq.read_schema(p, filesystem=self.filesystem) for p in self.paths]
+        # a column that is null in one whole chunk is typed null there
+        return pa.unify_schemas(schemas, promote_options="permissive")
+
+    def tables(self, schema: pa.Schema) -> Iterator[pa.Table]:
+        for path in self.paths:
+            table = pq.read_table(path, columns=schema.names, filesystem=self.filesystem)
+            yield table if table.schema.equals(schema) else table.cast(schema)
+
+    def reader(self, schema: pa.Schema) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(
+            schema, (b for t in self.tables(schema) for b in t.to_batches())
+        )
+
+
+Input: TypeAlias = pa.Table | pa.RecordBatchReader | pl.DataFrame | StagedChunks
+
+
+def _arrow(
+    value: pa.Table | pa.RecordBatchReader | pl.DataFrame,
+) -> pa.Table | pa.RecordBatchReader:
+    return value.to_arrow() if isinstance(value, pl.DataFrame) else value
 
 
 @dataclass(frozen=True)
@@ -38,10 +68,11 @@ class Dedupe:
     """Keep one row per key over the whole input: the first (or last) by `_etlx_seq`, the
     position the field rules stage stamped on each row (chunk, row).
 
-    Written as a semi-join on the first (last) position per key rather than
-    `QUALIFY row_number() OVER (PARTITION BY ...)`: 0.27 s instead of 1.63 s on 1M rows,
-    since no window has to sort its partitions. It reads the input twice, so a streamed
-    input must be a dataset, not a one-shot reader."""
+    Staged inputs are deduplicated in two passes: the first (last) position per key from the
+    key columns alone (DuckDB, spilling past its memory limit), then each chunk filtered to
+    the kept positions. A window (`QUALIFY row_number() OVER (PARTITION BY ...)`) took 1.63 s
+    instead of 0.27 s per 1M rows, and a semi-join inside one query held every row's columns
+    in memory at 10M rows."""
 
     keys: tuple[str, ...]
     keep: str = "first"
@@ -52,6 +83,7 @@ def _quote(name: str) -> str:
 
 
 def _dedupe_view(name: str, dedupe: Dedupe) -> str:
+    """Dedupe of an in-memory input (a table: small, read twice at no cost)."""
     keys = ", ".join(_quote(k) for k in dedupe.keys)
     pick = "max" if dedupe.keep == "last" else "min"
     raw = _quote("__raw_" + name)
@@ -60,6 +92,40 @@ def _dedupe_view(name: str, dedupe: Dedupe) -> str:
         f"SEMI JOIN (SELECT {pick}({SEQ}) AS __etlx_keep FROM {raw} GROUP BY {keys}) AS k "
         f"ON r.{SEQ} = k.__etlx_keep"
     )
+
+
+def _kept_positions(con: Any, chunks: StagedChunks, schema: pa.Schema, dedupe: Dedupe) -> Any:
+    """Sorted positions (`_etlx_seq`) of the rows the dedupe keeps."""
+    missing = [k for k in (*dedupe.keys, SEQ) if k not in schema.names]
+    if missing:
+        raise SafeMessageError(f"dedupe key column(s) not in the input: {', '.join(missing)}")
+    keys = pa.schema([schema.field(k) for k in (*dedupe.keys, SEQ)])
+    con.register("__etlx_keys", chunks.reader(keys))
+    pick = "max" if dedupe.keep == "last" else "min"
+    group = ", ".join(_quote(k) for k in dedupe.keys)
+    kept = con.sql(f"SELECT {pick}({SEQ}) AS s FROM __etlx_keys GROUP BY {group} ORDER BY s")
+    positions = kept.to_arrow_table().column("s").to_numpy()
+    con.unregister("__etlx_keys")
+    return positions
+
+
+def _deduped(con: Any, chunks: StagedChunks, dedupe: Dedupe) -> pa.RecordBatchReader:
+    schema = chunks.schema()
+    kept = _kept_positions(con, chunks, schema, dedupe)
+    out = schema.remove(schema.get_field_index(SEQ))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for table in chunks.tables(schema):
+            if not table.num_rows:
+                continue
+            seq = table.column(SEQ)
+            low, high = pc.min_max(seq).values()
+            lo = np.searchsorted(kept, low.as_py())
+            hi = np.searchsorted(kept, high.as_py(), side="right")
+            rows = table.filter(pc.is_in(seq, value_set=pa.array(kept[lo:hi])))
+            yield from rows.drop_columns([SEQ]).to_batches()
+
+    return pa.RecordBatchReader.from_batches(out, batches())
 
 
 @contextmanager
@@ -76,9 +142,14 @@ def _connect(
 
     with tempfile.TemporaryDirectory(prefix="etlx-duckdb-") as spill:
         con = duckdb.connect(
-            config={"threads": threads, "memory_limit": f"{memory_mb}MB", "temp_directory": spill}
+            config={
+                "threads": threads,
+                "memory_limit": f"{memory_mb}MB",
+                "temp_directory": spill,
+            }
         )
         try:
+            con.execute("SET enable_progress_bar = false")  # a session option, not a global one
             _register(con, inputs, dedupe)
             yield con
         finally:
@@ -89,9 +160,15 @@ def _register(con: Any, inputs: Mapping[str, Input], dedupe: Mapping[str, Dedupe
     for name, value in inputs.items():
         if not name.isidentifier():
             raise SafeMessageError(f"input name {name!r} is not an identifier")
-        if dedupe and name in dedupe:
+        rule = dedupe.get(name) if dedupe else None
+        if isinstance(value, StagedChunks):
+            source = _deduped(con, value, rule) if rule else value.reader(value.schema())
+            con.register(name, source)
+        elif rule:
+            if isinstance(value, pa.RecordBatchReader):
+                raise SafeMessageError(f"input {name!r} is read once; dedupe needs it twice")
             con.register(f"__raw_{name}", _arrow(value))
-            con.execute(_dedupe_view(name, dedupe[name]))
+            con.execute(_dedupe_view(name, rule))
         else:
             con.register(name, _arrow(value))
     con.execute("SET enable_external_access = false")

@@ -31,7 +31,7 @@ RUN = textwrap.dedent(
 
 def test_dag_run_from_source_to_outbox(pg_database: str, etlx_db: str, tmp_path: Path) -> None:
     with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS people")
+        conn.execute("DROP TABLE IF EXISTS people CASCADE")  # and views other tests made
         conn.execute(
             "CREATE TABLE people AS SELECT g AS id, 'Анна ' || g AS full_name, "
             "' A' || g || '@Example.com ' AS email, '8 916 ' || lpad(g::text, 7, '0') AS phone, "

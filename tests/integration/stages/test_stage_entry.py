@@ -32,7 +32,7 @@ CHUNK = 1000
 @pytest.fixture(scope="module")
 def source_url(pg_database: str) -> str:
     with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS people")
+        conn.execute("DROP TABLE IF EXISTS people CASCADE")  # and views other tests made
         conn.execute(
             "CREATE TABLE people (id bigint, full_name text, email text, phone text, "
             "birth_date date, inn text, city text, amount numeric(12,2), "

@@ -76,10 +76,9 @@ def test_transform_mode(sql: str, mode: str) -> None:
 def test_dedupe_keeps_first_or_last_by_position_over_a_staged_dataset(
     tmp_path: Path, keep: str, expected: list[str]
 ) -> None:
-    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
-    from etl_express.stages.transform import SEQ, Dedupe
+    from etl_express.stages.transform import SEQ, Dedupe, StagedChunks
 
     # two staged chunks; the key "a" and the null key repeat across them
     pq.write_table(
@@ -91,9 +90,9 @@ def test_dedupe_keeps_first_or_last_by_position_over_a_staged_dataset(
     pq.write_table(pa.table({"k": ["a", None], "v": ["a2", "n2"],
                              SEQ: pa.array([1 << 32, (1 << 32) + 1], pa.int64())}),
                    tmp_path / "c1.parquet")  # fmt: skip
-    dataset = ds.dataset(sorted(str(p) for p in tmp_path.glob("*.parquet")), format="parquet")
+    staged = StagedChunks(tuple(sorted(str(p) for p in tmp_path.glob("*.parquet"))))
     batches = stream_transform(
-        "SELECT * FROM src", {"src": dataset}, dedupe={"src": Dedupe(("k",), keep)}
+        "SELECT * FROM src", {"src": staged}, dedupe={"src": Dedupe(("k",), keep)}
     )
     out = pa.Table.from_batches(list(batches))
     assert SEQ not in out.column_names
@@ -104,10 +103,9 @@ def test_dedupe_larger_than_its_memory_limit_spills_and_cleans_up(tmp_path: Path
     import os
     import tempfile
 
-    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
-    from etl_express.stages.transform import SEQ, Dedupe
+    from etl_express.stages.transform import SEQ, Dedupe, StagedChunks
 
     rows = 600_000
     keys = pa.array([f"key-{i % (rows // 2):09d}" for i in range(rows)])
@@ -117,7 +115,7 @@ def test_dedupe_larger_than_its_memory_limit_spills_and_cleans_up(tmp_path: Path
     before = set(os.listdir(tempfile.gettempdir()))
     batches = stream_transform(
         "SELECT count(*) AS n, count(DISTINCT k) AS d FROM src",
-        {"src": ds.dataset(str(tmp_path / "c.parquet"), format="parquet")},
+        {"src": StagedChunks((str(tmp_path / "c.parquet"),))},
         dedupe={"src": Dedupe(("k",))},
         memory_mb=64,
     )
