@@ -32,6 +32,7 @@ PEERS = ("presidio_structured", "pandas_faker")
 CHUNK_ROWS = 100_000
 WORKERS = int(os.environ.get("ETLX_BENCH_WORKERS") or os.cpu_count() or 1)
 STAGE_SECONDS: dict[str, float] = {}  # where the stage path spends its time (details file)
+STAGE_PEAK_RSS: dict[str, float] = {}
 COLUMNS = (
     "id, full_name, email, phone, birth_date, inn, address, salary, created_at, city, is_active"
 )
@@ -139,6 +140,7 @@ def etlx_stages(rows: int) -> int:
             nonlocal clock
             result = func(*args)
             STAGE_SECONDS[stage] = time.perf_counter() - clock
+            STAGE_PEAK_RSS[stage] = peak_rss_mb()  # the process's peak so far
             clock = time.perf_counter()
             return result
 
@@ -199,6 +201,7 @@ def child(path: str, rows: int) -> None:
     report = {"rows": done, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
     if STAGE_SECONDS:
         report["stage_seconds"] = {k: round(v, 2) for k, v in STAGE_SECONDS.items()}
+        report["peak_rss_mb_after_stage"] = {k: round(v) for k, v in STAGE_PEAK_RSS.items()}
     print(json.dumps(report))
 
 
