@@ -70,7 +70,7 @@ def call(stage: str, token: str, run: dict[str, Any], *args: Any) -> Any:
 
     bundle = decode(token)
     run = {**run, "task_slug": bundle["task"]["slug"]}
-    with tracked(stage, run, bundle) as note:
+    with tracked(stage, run, bundle, inputs=args) as note:
         result = entry_point(stage)(run, bundle, *args)
         note(result)
     return result

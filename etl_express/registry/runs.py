@@ -62,13 +62,15 @@ def record_stage(
     stage: str,
     stats: Mapping[str, Any] | None = None,
     reset: Sequence[str] = (),
+    start: Mapping[str, Mapping[str, Any]] | None = None,
     actor: str | Actor = SYSTEM,
 ) -> RunRecord:
     """Note the stage a run reached and that stage's row counts (``{"rows_in": .., ...}``);
-    `reset`: stages whose per-chunk counts start over (see `record_chunk`)."""
+    `reset`: stages whose per-chunk counts start over (see `record_chunk`), `start`: the stats
+    they start from (e.g. ``{"chunks": 0, "chunks_expected": 4}``)."""
     with audited(engine, as_actor(actor)) as tx:
         run = _locked(tx.conn, run_id)
-        return store.record_stage(tx, run, stage=stage, stats=stats, reset=reset)
+        return store.record_stage(tx, run, stage=stage, stats=stats, reset=reset, start=start)
 
 
 def record_chunk(
@@ -77,16 +79,16 @@ def record_chunk(
     *,
     stage: str,
     chunk: int,
-    rows_in: int,
-    rows_out: int,
+    counts: Mapping[str, int],
+    input_name: str | None = None,
     actor: str | Actor = SYSTEM,
 ) -> RunRecord:
-    """Note one chunk of a mapped stage; the stage's totals count each chunk once, however
-    often it is retried."""
+    """Note one chunk of a mapped stage (``{"rows_in": .., "rows_out": .., ...}``); the stage's
+    totals, and its input's subtotal, count each chunk once, however often it is retried."""
     with audited(engine, as_actor(actor)) as tx:
         run = _locked(tx.conn, run_id)
         return store.record_chunk(
-            tx, run, stage=stage, chunk=chunk, rows_in=rows_in, rows_out=rows_out
+            tx, run, stage=stage, chunk=chunk, counts=counts, input_name=input_name
         )
 
 

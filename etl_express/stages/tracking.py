@@ -3,6 +3,16 @@
 This is what the UI reads to show rows in/out per stage while a run is going and the stage,
 chunk and message of a failure. Tracking is best effort: a tracking write that fails is
 logged and never fails the stage itself (the outbox load needs the database anyway).
+
+The run's stats hold one total per stage (mapped stages: chunks done of chunks expected, known
+once the stage feeding them is done); a mapped chunk moves its stage's totals by its own counts:
+
+    extract      {"chunks", "inputs": {input: {"chunks"}}}
+    field_rules  {"chunks", "chunks_expected", "rows_in", "rows_out", "rows_quarantined",
+                  "inputs": {input: {the same, for that extraction input}}}
+    transform    {"chunks", "rows_in" (the field rules' rows out), "rows_out"}
+    anonymize    {"chunks", "chunks_expected", "rows_in", "rows_out", "gate_findings"}
+    load_outbox  {"chunks", "chunks_expected", "rows_in", "rows_out" (rows in the batch)}
 """
 
 from __future__ import annotations
@@ -45,17 +55,48 @@ def summary(result: Any) -> dict[str, int]:
     return counts
 
 
-# Stages whose chunks leave stats in the staging store, under the stage's own name.
+# Stages whose chunks leave stats in the staging store, under the stage's own name (field
+# rules under one per extraction input: `field_rules.<input>`).
 STAGED: Final = ("field_rules", "transform", "anonymize", "load_outbox")
-# A stage made again voids the chunk counts of the mapped stage it feeds.
-FEEDS: Final = {"extract": ("field_rules",), "transform": ("anonymize",)}
+# A stage made again voids the counts of every stage after it (a mapped one's chunks too).
+FEEDS: Final = {
+    "extract": ("field_rules", "transform", "anonymize", "load_outbox"),
+    "transform": ("anonymize", "load_outbox"),
+}
 
 
-def _counts(info: Any) -> tuple[int, int]:
-    """(rows in, rows out) from a chunk's staged stats (anonymize nests them under "stats")."""
-    stats = info.get("stats", info) if isinstance(info, dict) else {}
-    rows_in = int(stats.get("rows_in", stats.get("rows", 0)))
-    return rows_in, int(stats.get("rows_out", stats.get("rows", 0)))
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def chunk_counts(info: Any) -> dict[str, int]:
+    """Counts of one chunk from its staged stats: rows in/out, and where the stage has them,
+    rows quarantined (field rules) and privacy-gate findings (anonymize, which nests its row
+    counts under "stats" and its gate result under "gate")."""
+    if not isinstance(info, dict):
+        return {}
+    stats = info.get("stats", info)
+    stats = stats if isinstance(stats, dict) else {}
+    counts = {
+        "rows_in": _int(stats.get("rows_in", stats.get("rows"))),
+        "rows_out": _int(stats.get("rows_out", stats.get("rows"))),
+    }
+    if "rows_quarantined" in stats:
+        counts["rows_quarantined"] = _int(stats["rows_quarantined"])
+    gate = info.get("gate")
+    if isinstance(gate, dict):
+        counts["gate_findings"] = len(gate.get("reasons") or ())
+    return counts
+
+
+def _result_counts(result: Any) -> dict[str, int]:
+    """What a chunk's own result tells when its staged stats cannot be read."""
+    counts = summary(result)
+    if "rows" in counts:
+        counts.setdefault("rows_out", counts.pop("rows"))
+    if isinstance(result, dict) and "quarantined" in result:
+        counts["rows_quarantined"] = _int(result["quarantined"])
+    return counts
 
 
 def _staged(run: dict[str, Any]) -> tuple[Any, str]:
@@ -64,13 +105,25 @@ def _staged(run: dict[str, Any]) -> tuple[Any, str]:
     return StagingStore.from_settings(), f"{run['dag_id']}/{run['dag_run_id']}"
 
 
-def _staged_chunk(run: dict[str, Any], stage: str, chunk: int) -> tuple[int, int] | None:
-    """Counts of one staged chunk (None when it left none): one small read per call."""
+def _source(stage: str, result: Any) -> str:
+    """Where a chunk of `stage` staged its stats: the result names it (`field_rules.<input>`)."""
+    named = result.get("stage") if isinstance(result, dict) else None
+    if isinstance(named, str) and (named == stage or named.startswith(f"{stage}.")):
+        return named
+    return stage
+
+
+def _staged_chunk(
+    run: dict[str, Any], stage: str, index: int, result: Any
+) -> dict[str, int] | None:
+    """Counts of one staged chunk (None when it left none): one small read per call. The
+    chunk's number in staging is the result's (per input), else its map index."""
     if stage not in STAGED:
         return None
+    chunk = result.get("chunk", index) if isinstance(result, dict) else index
     try:
         store, run_id = _staged(run)
-        return _counts(store.read_json(run_id, stage, chunk))
+        return chunk_counts(store.read_json(run_id, _source(stage, result), int(chunk)))
     except FileNotFoundError:
         return None
     except Exception:
@@ -87,19 +140,28 @@ def _staged_totals(run: dict[str, Any], stage: str) -> dict[str, int] | None:
         store, run_id = _staged(run)
         totals = {"chunks": 0, "rows_in": 0, "rows_out": 0}
         for chunk in store.chunks(run_id, stage, kind="json"):
-            rows_in, rows_out = _counts(store.read_json(run_id, stage, chunk))
+            counts = chunk_counts(store.read_json(run_id, stage, chunk))
             totals["chunks"] += 1
-            totals["rows_in"] += rows_in
-            totals["rows_out"] += rows_out
+            totals["rows_in"] += counts["rows_in"]
+            totals["rows_out"] += counts["rows_out"]
     except Exception:
         log.warning("run tracking: could not read staged stats", exc_info=True)
         return None
     return totals if totals["chunks"] else None
 
 
-def _stage_key(stage: str, run: dict[str, Any]) -> str:
-    index = run.get("map_index")
-    return stage if index is None or index < 0 else f"{stage}[{index}]"
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    items = value if isinstance(value, list) else []
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _by_input(chunks: list[dict[str, Any]]) -> dict[str, int]:
+    """Chunk count per extraction input, from extract's chunk list."""
+    found: dict[str, int] = {}
+    for chunk in chunks:
+        if isinstance(chunk.get("input"), str):
+            found[chunk["input"]] = found.get(chunk["input"], 0) + 1
+    return found
 
 
 def _best_effort(action: Callable[[], object], what: str) -> None:
@@ -111,9 +173,15 @@ def _best_effort(action: Callable[[], object], what: str) -> None:
 
 class _Tracker:
     def __init__(
-        self, engine: sa.Engine, stage: str, run: dict[str, Any], bundle: dict[str, Any]
+        self,
+        engine: sa.Engine,
+        stage: str,
+        run: dict[str, Any],
+        bundle: dict[str, Any],
+        inputs: tuple[Any, ...] = (),
     ) -> None:
         self.engine, self.stage, self.run, self.bundle = engine, stage, run, bundle
+        self.inputs = inputs
         self.results: list[Any] = []
         self.run_id: int | None = None
 
@@ -149,19 +217,69 @@ class _Tracker:
         result = self.results[0] if self.results else None
         index = self.run.get("map_index")
         if index is not None and index >= 0:  # one chunk of a mapped stage
-            chunk = result.get("chunk", index) if isinstance(result, dict) else index
-            counts = _staged_chunk(self.run, self.stage, int(chunk))
-            if counts is not None:  # the stage's totals move by this chunk's counts
-                runs.record_chunk(self.engine, self.run_id, stage=self.stage, chunk=index,
-                                  rows_in=counts[0], rows_out=counts[1])  # fmt: skip
-                return
-            key, stats = _stage_key(self.stage, self.run), summary(result)
-        else:
-            key, stats = self.stage, _staged_totals(self.run, self.stage) or summary(result)
-        reset = FEEDS.get(self.stage, ())
-        runs.record_stage(self.engine, self.run_id, stage=key, stats=stats, reset=reset)
+            counts = _staged_chunk(self.run, self.stage, index, result)
+            name = result.get("input") if isinstance(result, dict) else None
+            runs.record_chunk(
+                self.engine, self.run_id, stage=self.stage, chunk=index,
+                counts=_result_counts(result) if counts is None else counts,
+                input_name=name if isinstance(name, str) else None,
+            )  # fmt: skip
+            return
+        stats, start = self._stage_stats(result)
+        runs.record_stage(self.engine, self.run_id, stage=self.stage, stats=stats,
+                          reset=FEEDS.get(self.stage, ()), start=start)  # fmt: skip
         if self.stage == "load_outbox":
             runs.finish_run(self.engine, self.run_id, state="success")
+
+    def _stage_stats(self, result: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """(stats of an unmapped stage, stats the mapped stage it feeds starts from)."""
+        if self.stage == "extract":
+            return self._extract_stats(result)
+        if self.stage == "transform":
+            return self._transform_stats(result)
+        if self.stage == "load_outbox":
+            return self._load_stats(result), {}
+        return _staged_totals(self.run, self.stage) or summary(result), {}
+
+    def _extract_stats(self, result: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        stats: dict[str, Any] = summary(result)
+        chunks = _dicts(result)
+        expect: dict[str, Any] = {"chunks": 0, "chunks_expected": len(chunks)}
+        by_input = _by_input(chunks)
+        if by_input:
+            stats["inputs"] = {name: {"chunks": n} for name, n in by_input.items()}
+            expect["inputs"] = {name: {"chunks": 0, "chunks_expected": n}
+                                for name, n in by_input.items()}  # fmt: skip
+        return stats, {"field_rules": expect}
+
+    def _transform_stats(self, result: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """Rows in are the field rules' rows out that fed the transform (its input chunks say
+        them); a task without a transformation passes its chunks on unchanged."""
+        out = _dicts(result)
+        fed = _dicts(self.inputs[0]) if self.inputs else []
+        stats = {"chunks": len(out), "rows_in": sum(_int(c.get("rows")) for c in fed)}
+        staged = _staged_totals(self.run, self.stage)
+        if staged:
+            stats["rows_out"] = staged["rows_out"]
+        elif out and all(c.get("stage") != self.stage for c in out):  # passed on unchanged
+            stats["rows_out"] = stats["rows_in"]
+        return stats, {"anonymize": {"chunks": 0, "chunks_expected": len(out)}}
+
+    def _load_stats(self, result: Any) -> dict[str, Any]:
+        """The outbox load removes the run's staging when done: its counts come from its result
+        (rows in the batch) and the anonymized chunks it was given."""
+        from etl_express.registry import runs
+
+        stats: dict[str, Any] = summary(result)
+        if isinstance(result, dict) and "row_count" in result:
+            stats["rows_out"] = _int(result["row_count"])
+        if self.inputs:
+            stats["chunks"] = stats["chunks_expected"] = len(_dicts(self.inputs[0]))
+        assert self.run_id is not None
+        fed = runs.get_run(self.engine, self.run_id).stats.get("anonymize") or {}
+        if "rows_out" in fed:
+            stats["rows_in"] = _int(fed["rows_out"])
+        return stats
 
 
 class _Teardown(_Tracker):
@@ -197,14 +315,21 @@ class _Teardown(_Tracker):
 
 @contextmanager
 def tracked(
-    stage: str, run: dict[str, Any], bundle: dict[str, Any], engine: sa.Engine | None = None
+    stage: str,
+    run: dict[str, Any],
+    bundle: dict[str, Any],
+    engine: sa.Engine | None = None,
+    *,
+    inputs: tuple[Any, ...] = (),
 ) -> Iterator[Callable[[Any], None]]:
-    """Context for one stage call; call the yielded function with the stage's result."""
+    """Context for one stage call; call the yielded function with the stage's result.
+    `inputs`: the call's arguments after run and bundle (the chunk or chunks it was given)."""
     engine = engine if engine is not None else _engine()
     if engine is None:  # no ETL-Express database configured (e.g. a bare `dag.test()`)
         yield lambda result: None
         return
-    tracker = (_Teardown if stage == CLEANUP else _Tracker)(engine, stage, run, bundle)
+    kind = _Teardown if stage == CLEANUP else _Tracker
+    tracker = kind(engine, stage, run, bundle, inputs)
     _best_effort(tracker.start, "register the run")
     try:
         yield tracker.results.append

@@ -79,11 +79,13 @@ def record_stage(
     stage: str,
     stats: Mapping[str, Any] | None = None,
     reset: Sequence[str] = (),
+    start: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RunRecord:
     """Mark `stage` as the run's current stage and merge its row counts into the run's stats.
 
     `reset` names stages whose chunk counts are void (their input was just made again), so a
-    re-run of them starts counting from nothing.
+    re-run of them starts counting from nothing; `start` gives the stats such a stage starts
+    from (the chunks it is to expect).
     """
     merged = {k: v for k, v in run.stats.items() if k not in reset}
     if reset:
@@ -92,6 +94,7 @@ def record_stage(
                 task_run_chunks.c.run_id == run.id, task_run_chunks.c.stage.in_(list(reset))
             )
         )
+    merged |= {name: to_jsonable(value) for name, value in (start or {}).items()}
     merged |= {stage: to_jsonable(stats)} if stats is not None else {}
     tx.conn.execute(
         sa.update(task_runs).where(task_runs.c.id == run.id).values(stage=stage, stats=merged)
@@ -107,34 +110,61 @@ def record_stage(
     return run.model_copy(update={"stage": stage, "stats": merged})
 
 
+def _moved(
+    totals: Mapping[str, Any], new: Mapping[str, int], old: Mapping[str, int] | None
+) -> dict[str, Any]:
+    """`totals` with one chunk's counts: added when the chunk is new, else moved by the
+    difference to what it counted before. Other keys (chunks expected, ...) are kept."""
+    moved = dict(totals)
+    moved["chunks"] = int(totals.get("chunks", 0)) + (old is None)
+    for name in dict.fromkeys([*new, *(old or {})]):
+        value = int(new.get(name, 0)) - int((old or {}).get(name, 0))
+        moved[name] = int(totals.get(name, 0)) + value
+    return moved
+
+
 def record_chunk(
-    tx: AuditedTx, run: RunRecord, *, stage: str, chunk: int, rows_in: int, rows_out: int
+    tx: AuditedTx,
+    run: RunRecord,
+    *,
+    stage: str,
+    chunk: int,
+    counts: Mapping[str, int],
+    input_name: str | None = None,
 ) -> RunRecord:
-    """One chunk of a mapped stage: its counts replace what the same chunk recorded before and
-    the stage's totals in the run's stats move by the difference (a retried chunk counts once).
+    """One chunk of a mapped stage: its counts (``rows_in``, ``rows_out`` and any others, e.g.
+    ``rows_quarantined``) replace what the same chunk recorded before, and the stage's totals in
+    the run's stats move by the difference (a retried chunk counts once). `input_name` (the
+    extraction input the chunk came from) also moves that input's subtotal under ``inputs``.
     Constant work per chunk; the caller holds the run row's lock."""
+    rows_in, rows_out = int(counts.get("rows_in", 0)), int(counts.get("rows_out", 0))
+    others = {k: int(v) for k, v in counts.items() if k not in ("rows_in", "rows_out")}
     key = (
         task_run_chunks.c.run_id == run.id,
         task_run_chunks.c.stage == stage,
         task_run_chunks.c.chunk == chunk,
     )
     before = tx.conn.execute(
-        sa.select(task_run_chunks.c.rows_in, task_run_chunks.c.rows_out).where(*key)
+        sa.select(
+            task_run_chunks.c.rows_in, task_run_chunks.c.rows_out, task_run_chunks.c.counts
+        ).where(*key)
     ).first()
+    values = {"rows_in": rows_in, "rows_out": rows_out, "counts": others}
     tx.conn.execute(
         pg_insert(task_run_chunks)
-        .values(run_id=run.id, stage=stage, chunk=chunk, rows_in=rows_in, rows_out=rows_out)
-        .on_conflict_do_update(
-            constraint="pk_task_run_chunks", set_={"rows_in": rows_in, "rows_out": rows_out}
-        )
+        .values(run_id=run.id, stage=stage, chunk=chunk, **values)
+        .on_conflict_do_update(constraint="pk_task_run_chunks", set_=values)
     )
+    new = {"rows_in": rows_in, "rows_out": rows_out, **others}
+    old = None
+    if before is not None:
+        old = {"rows_in": before.rows_in, "rows_out": before.rows_out, **(before.counts or {})}
     totals = run.stats.get(stage) or {}
-    old_in, old_out = (before.rows_in, before.rows_out) if before is not None else (0, 0)
-    stats = {
-        "chunks": int(totals.get("chunks", 0)) + (before is None),
-        "rows_in": int(totals.get("rows_in", 0)) + rows_in - old_in,
-        "rows_out": int(totals.get("rows_out", 0)) + rows_out - old_out,
-    }
+    stats = _moved(totals, new, old)
+    if input_name is not None:
+        inputs = dict(totals.get("inputs") or {})
+        inputs[input_name] = _moved(inputs.get(input_name) or {}, new, old)
+        stats["inputs"] = inputs
     return record_stage(tx, run, stage=stage, stats=stats)
 
 

@@ -195,9 +195,9 @@ task_runs = sa.Table(
     sa.Index("ix_task_runs_started", sa.text("started_at DESC")),
 )
 
-# Rows in/out of each chunk a mapped stage task recorded, keyed by its map index: a retried
-# chunk replaces its row, so the run's per-stage totals (task_runs.stats) move by the difference
-# instead of being summed again over every chunk on each call.
+# Rows in/out (and other counters) of each chunk a mapped stage task recorded, keyed by its
+# map index: a retried chunk replaces its row, so the run's per-stage totals (task_runs.stats)
+# move by the difference instead of being summed again over every chunk on each call.
 task_run_chunks = sa.Table(
     "task_run_chunks",
     metadata,
@@ -211,6 +211,8 @@ task_run_chunks = sa.Table(
     sa.Column("chunk", sa.Integer, primary_key=True),
     sa.Column("rows_in", sa.BigInteger, nullable=False),
     sa.Column("rows_out", sa.BigInteger, nullable=False),
+    # The chunk's other counters (rows quarantined, privacy-gate findings), by name.
+    sa.Column("counts", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
 )
 
 outbox_batches = sa.Table(

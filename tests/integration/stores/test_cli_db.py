@@ -23,11 +23,11 @@ def _cli(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_upgrade_then_current(etlx_db_url: str) -> None:
     result = runner.invoke(app, ["db", "upgrade", "--url", etlx_db_url])
     assert result.exit_code == 0, result.output
-    assert "database at revision 0003" in result.output
+    assert "database at revision 0004" in result.output
 
     result = runner.invoke(app, ["db", "current", "--url", etlx_db_url])
     assert result.exit_code == 0
-    assert "0003 (up to date)" in result.output
+    assert "0004 (up to date)" in result.output
 
 
 def test_url_from_environment(etlx_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -77,4 +77,4 @@ def test_alembic_config_does_not_depend_on_the_working_directory(
     config = db.alembic_config()
     assert config.get_main_option("script_location") == "etl_express.stores:migrations"
     assert config.get_main_option("version_table") == VERSION_TABLE
-    assert db.head_revision() == "0003"
+    assert db.head_revision() == "0004"
