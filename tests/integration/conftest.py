@@ -2,12 +2,14 @@
 
 ``etlx_db_url`` is the URL of a throwaway database migrated to head (SQLAlchemy form,
 ``postgresql+psycopg://``). Tests that write should request ``etlx_db`` (or call
-``truncate_etlx_tables``) so they start from empty tables.
+``truncate_etlx_tables``) so they start from empty tables. ``moto_s3``: moto's S3 server on a
+free port, as fsspec/s3fs options.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -97,3 +99,13 @@ def etlx_engine(etlx_db: str) -> Iterator[sa.Engine]:
     engine = make_engine(etlx_db)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def moto_s3() -> Iterator[dict[str, Any]]:
+    """moto's S3 server for this module, as s3fs options (see tests/s3_server.py); tests create
+    their own buckets (`s3_server.s3_client`)."""
+    from s3_server import running_moto_s3
+
+    with running_moto_s3() as options:
+        yield options

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -16,37 +14,12 @@ from etl_express.sources.parquet import ParquetSourceConfig
 from etl_express.staging import StagingStore
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def s3() -> Iterator[dict[str, Any]]:
-    from moto.server import ThreadedMotoServer
+def s3(moto_s3: dict[str, Any]) -> dict[str, Any]:
+    from s3_server import s3_client
 
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    options = {
-        "key": "test",
-        "secret": "test",
-        "client_kwargs": {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "us-east-1"},
-    }
-    import boto3
-
-    boto3.client(
-        "s3",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    ).create_bucket(Bucket="etlx-bucket")
-    try:
-        yield options
-    finally:
-        server.stop()
+    s3_client(moto_s3).create_bucket(Bucket="etlx-bucket")
+    return moto_s3
 
 
 def test_csv_and_parquet_stream_from_s3(s3: dict[str, Any]) -> None:
