@@ -43,6 +43,9 @@ class AirflowInstance:
     secrets: AirflowSecrets
     api_workers: int = 1
     parallelism: int = 4
+    # "LocalExecutor", "CeleryExecutor" (see runtime.celery_executor) or a list such as
+    # "CeleryExecutor,LocalExecutor": the first is the default, tasks may name another.
+    executor: str = "LocalExecutor"
     dags_folder: Path = DAGS_DIR
     plugins_folder: Path = PLUGINS_DIR
     load_examples: bool = False
@@ -69,7 +72,7 @@ def build_airflow_env(
             "AIRFLOW__CORE__DAGS_FOLDER": str(instance.dags_folder),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(instance.plugins_folder),
             "AIRFLOW__CORE__LOAD_EXAMPLES": str(instance.load_examples),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__EXECUTOR": instance.executor,
             "AIRFLOW__CORE__PARALLELISM": str(instance.parallelism),
             "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
             "AIRFLOW__CORE__FERNET_KEY": instance.secrets.fernet_key,
