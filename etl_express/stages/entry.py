@@ -27,7 +27,15 @@ def _scripts(bundle: dict[str, Any], role: str) -> list[dict[str, Any]]:
 
 
 def _ctx(run: dict[str, Any]) -> runner.RunContext:
-    return runner.RunContext(StagingStore.from_settings(), f"{run['dag_id']}/{run['dag_run_id']}")
+    return runner.RunContext(staging_store(), f"{run['dag_id']}/{run['dag_run_id']}")
+
+
+def staging_store() -> StagingStore:
+    """The run's staging: ``ETLX_STAGING_URL`` (e.g. ``s3://bucket/prefix``) with credentials
+    from the Airflow connection ``ETLX_STAGING_CONN_ID`` when set (else
+    ``ETLX_STAGING_OPTIONS``), or the local staging directory."""
+    conn_id = os.environ.get("ETLX_STAGING_CONN_ID")
+    return StagingStore.from_settings(_storage_options(conn_id) if conn_id else None)
 
 
 def connection_url(conn_id: str) -> str:
@@ -102,9 +110,14 @@ def _storage_options(conn_id: str | None) -> dict[str, Any]:
     conn = BaseHook.get_connection(conn_id)
     extra = conn.extra_dejson or {}
     options: dict[str, Any] = {"key": conn.login, "secret": conn.password}
+    client: dict[str, Any] = {}
     endpoint = extra.get("endpoint_url") or extra.get("host")
     if endpoint:
-        options["client_kwargs"] = {"endpoint_url": endpoint}
+        client["endpoint_url"] = endpoint
+    if extra.get("region_name"):
+        client["region_name"] = extra["region_name"]
+    if client:
+        options["client_kwargs"] = client
     return options
 
 

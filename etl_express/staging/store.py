@@ -60,9 +60,10 @@ class StagingStore:
         )
 
     @classmethod
-    def from_settings(cls) -> StagingStore:
-        """``ETLX_STAGING_URL`` (e.g. ``s3://bucket/prefix``, with fsspec options as JSON in
-        ``ETLX_STAGING_OPTIONS``) when workers run on several machines; else the local
+    def from_settings(cls, options: dict[str, Any] | None = None) -> StagingStore:
+        """``ETLX_STAGING_URL`` (e.g. ``s3://bucket/prefix``) when workers run on several
+        machines, with fsspec `options` (from an Airflow connection, see stages.entry) or
+        else the JSON in ``ETLX_STAGING_OPTIONS``; otherwise the local
         ``settings.staging_path``."""
         import json
         import os
@@ -71,7 +72,8 @@ class StagingStore:
 
         url = os.environ.get("ETLX_STAGING_URL")
         if url:
-            options = json.loads(os.environ.get("ETLX_STAGING_OPTIONS") or "{}")
+            if options is None:
+                options = json.loads(os.environ.get("ETLX_STAGING_OPTIONS") or "{}")
             return cls(url, options)
         return cls(str(get_settings().staging_path))
 

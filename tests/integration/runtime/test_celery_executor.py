@@ -93,7 +93,16 @@ def celery_airflow(
         celery=CeleryOptions(broker, workers=2, executors="CeleryExecutor,LocalExecutor"),
         extra_env={
             "ETLX_STAGING_URL": f"s3://{BUCKET}/{PREFIX}",
-            "ETLX_STAGING_OPTIONS": json.dumps(staging),
+            # credentials from an Airflow connection, as a deployment would keep them
+            "ETLX_STAGING_CONN_ID": "etlx_staging",
+            "AIRFLOW_CONN_ETLX_STAGING": json.dumps(
+                {
+                    "conn_type": "aws",
+                    "login": staging["key"],
+                    "password": staging["secret"],
+                    "extra": {"endpoint_url": staging["client_kwargs"]["endpoint_url"]},
+                }
+            ),
         },
         local_settings=LOCAL_SETTINGS,
     ) as server:
