@@ -225,11 +225,13 @@ class _Tracker:
                 input_name=name if isinstance(name, str) else None,
             )  # fmt: skip
             return
-        stats, start = self._stage_stats(result)
-        runs.record_stage(self.engine, self.run_id, stage=self.stage, stats=stats,
-                          reset=FEEDS.get(self.stage, ()), start=start)  # fmt: skip
-        if self.stage == "load_outbox":
-            runs.finish_run(self.engine, self.run_id, state="success")
+        try:
+            stats, start = self._stage_stats(result)
+            runs.record_stage(self.engine, self.run_id, stage=self.stage, stats=stats,
+                              reset=FEEDS.get(self.stage, ()), start=start)  # fmt: skip
+        finally:  # the batch is published: the run succeeded, whatever its counts say
+            if self.stage == "load_outbox":
+                runs.finish_run(self.engine, self.run_id, state="success")
 
     def _stage_stats(self, result: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """(stats of an unmapped stage, stats the mapped stage it feeds starts from)."""

@@ -86,18 +86,60 @@ function StateBadge({ value }) {
   return h(C.Badge, { colorPalette: STATE_COLORS[value] || "gray", variant: "subtle" }, value || "—");
 }
 
-// "extract 5000 · field_rules[0] 5000→4990 · …" from a run's per-stage row counts.
+// A run's stats hold one total per stage (see etl_express/stages/tracking.py); shown in the
+// order data flows, one line each: "field_rules: 2/3 chunks · 2,000→1,995 rows · 5 quarantined".
+const STAGE_ORDER = ["extract", "field_rules", "transform", "anonymize", "load_outbox"];
+
+function stageRank(stage) {
+  const rank = STAGE_ORDER.indexOf(stage.split(/[[.]/)[0]);
+  return rank < 0 ? STAGE_ORDER.length : rank;
+}
+
+function count(value) {
+  return typeof value === "number" ? value.toLocaleString() : String(value);
+}
+
+function rowCounts(c) {
+  if (c.rows_in !== undefined && c.rows_out !== undefined) return `${count(c.rows_in)}→${count(c.rows_out)} rows`;
+  const rows = c.rows ?? c.rows_out ?? c.rows_in;
+  return rows === undefined ? null : `${count(rows)} rows`;
+}
+
+function stageSummary(c) {
+  if (!c || typeof c !== "object") return [];
+  const parts = [];
+  if (c.chunks_expected !== undefined) parts.push(`${count(c.chunks ?? 0)}/${count(c.chunks_expected)} chunks`);
+  else if (c.chunks !== undefined) parts.push(`${count(c.chunks)} chunk${c.chunks === 1 ? "" : "s"}`);
+  const rows = rowCounts(c);
+  if (rows) parts.push(rows);
+  if (c.rows_quarantined) parts.push(`${count(c.rows_quarantined)} quarantined`);
+  if (c.gate_findings) parts.push(`${count(c.gate_findings)} gate finding${c.gate_findings === 1 ? "" : "s"}`);
+  return parts;
+}
+
+// [{stage, text}] from a run's stats; a stage fed by several extraction inputs lists each.
 function stageRows(stats) {
-  const entries = Object.entries(stats || {});
-  if (!entries.length) return "—";
-  return entries
+  return Object.entries(stats || {})
+    .sort(([a], [b]) => stageRank(a) - stageRank(b) || a.localeCompare(b))
     .map(([stage, c]) => {
-      if (!c) return stage;
-      if (c.rows_in !== undefined && c.rows_out !== undefined) return `${stage} ${c.rows_in}→${c.rows_out}`;
-      const rows = c.rows ?? c.rows_out ?? c.rows_in;
-      return rows === undefined ? stage : `${stage} ${rows}`;
-    })
-    .join(" · ");
+      const parts = stageSummary(c);
+      let text = parts.length ? `${stage}: ${parts.join(" · ")}` : stage;
+      const inputs = Object.entries((c && c.inputs) || {});
+      if (inputs.length > 1) {
+        text += ` (${inputs.map(([name, sub]) => `${name}: ${stageSummary(sub).join(", ")}`).join("; ")})`;
+      }
+      return { stage, text };
+    });
+}
+
+function StageRows({ stats }) {
+  const rows = stageRows(stats);
+  if (!rows.length) return "—";
+  return h(
+    C.Stack,
+    { gap: 0, fontSize: "xs" },
+    ...rows.map(({ stage, text }) => h(C.Text, { key: stage, "data-testid": `stage-rows-${stage}` }, text)),
+  );
 }
 
 function when(value) {
@@ -973,12 +1015,26 @@ function TaskEditor({ existing, onSaved, onCancel }) {
   );
 }
 
+const RUN_REFRESH_MS = 5000;
+
 function TaskDetail({ slug, onEdit, onBack }) {
   const task = useApi(`tasks/${encodeURIComponent(slug)}`);
   const runs = useApi(`tasks/${encodeURIComponent(slug)}/runs`);
   const [busy, setBusy] = useState(null);
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
+  // While a run is going its rows per stage move: refresh them until it ends.
+  const live = Boolean(
+    runs.data &&
+      (runs.data.runs.some((r) => r.state === "running") ||
+        runs.data.dag_runs.some((r) => r.state === "running" || r.state === "queued")),
+  );
+  const reloadRuns = runs.reload;
+  useEffect(() => {
+    if (!live) return undefined;
+    const timer = setInterval(reloadRuns, RUN_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [live, reloadRuns]);
   if (task.error) return h(ErrorBox, { error: task.error });
   if (!task.data) return h(Loading);
   const t = task.data;
@@ -1073,7 +1129,7 @@ function TaskDetail({ slug, onEdit, onBack }) {
               { label: "Run", render: (r) => h(C.Text, { fontFamily: "mono", fontSize: "xs" }, r.dag_run_id) },
               { label: "State", render: (r) => h(StateBadge, { value: r.state }) },
               { label: "Stage", render: (r) => r.stage || "—" },
-              { label: "Rows per stage", render: (r) => stageRows(r.stats) },
+              { label: "Rows per stage", render: (r) => h(StageRows, { stats: r.stats }) },
               { label: "Started", render: (r) => when(r.started_at) },
               { label: "Ended", render: (r) => when(r.ended_at) },
               { label: "Error", render: (r) => (r.error ? r.error.message || JSON.stringify(r.error) : "—") },
