@@ -100,9 +100,9 @@ def _result_counts(result: Any) -> dict[str, int]:
 
 
 def _staged(run: dict[str, Any]) -> tuple[Any, str]:
-    from etl_express.staging.store import StagingStore
+    from etl_express.stages.entry import staging_store  # the store the stages wrote to
 
-    return StagingStore.from_settings(), f"{run['dag_id']}/{run['dag_run_id']}"
+    return staging_store(), f"{run['dag_id']}/{run['dag_run_id']}"
 
 
 def _source(stage: str, result: Any) -> str:
