@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import sqlalchemy as sa
+from stage_fixtures import create_people, insert_task
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -78,37 +78,8 @@ RUNS = textwrap.dedent(
 )
 
 
-def _people(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS people")
-        conn.execute(
-            "CREATE TABLE people AS SELECT g AS id, 'Анна ' || g AS full_name, "
-            "' A' || g || '@Example.com ' AS email, '8 916 ' || lpad(g::text, 7, '0') AS phone, "
-            "DATE '1990-01-01' + g AS birth_date, lpad(g::text, 10, '0') AS inn, "
-            "'street ' || g AS address, (g * 100)::numeric(12,2) AS salary, "
-            "TIMESTAMPTZ '2024-01-01 00:00:00+00' AS created_at, ' kazan ' AS city, "
-            "true AS is_active FROM generate_series(1, 2500) g"
-        )
-
-
-def _task(url: str) -> int:
-    from etl_express.stores.db import make_engine
-    from etl_express.stores.schema import etl_tasks
-
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        task_id = conn.execute(
-            sa.insert(etl_tasks)
-            .values(slug="failing", name="failing", owner="o", created_by="o", updated_by="o",
-                    spec={})
-            .returning(etl_tasks.c.id)
-        ).scalar_one()  # fmt: skip
-    engine.dispose()
-    return int(task_id)
-
-
 def _run_all(pg_database: str, etlx_db: str, tmp_path: Path) -> dict[str, Any]:
-    _people(pg_database)
+    create_people(pg_database)
     home = tmp_path / "airflow"
     (home / "dags").mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_", "ETLX_"))}
@@ -125,7 +96,7 @@ def _run_all(pg_database: str, etlx_db: str, tmp_path: Path) -> dict[str, Any]:
             "OPENBLAS_NUM_THREADS": "1",
         }
     )
-    code = RUNS.format(bench=str(ROOT / "bench"), task_id=_task(etlx_db))
+    code = RUNS.format(bench=str(ROOT / "bench"), task_id=insert_task(etlx_db, "failing"))
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900,
         cwd=tmp_path,

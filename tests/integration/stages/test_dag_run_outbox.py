@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import psycopg
-import sqlalchemy as sa
+from stage_fixtures import create_people, insert_task
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -30,28 +30,8 @@ RUN = textwrap.dedent(
 
 
 def test_dag_run_from_source_to_outbox(pg_database: str, etlx_db: str, tmp_path: Path) -> None:
-    with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS people CASCADE")  # and views other tests made
-        conn.execute(
-            "CREATE TABLE people AS SELECT g AS id, 'Анна ' || g AS full_name, "
-            "' A' || g || '@Example.com ' AS email, '8 916 ' || lpad(g::text, 7, '0') AS phone, "
-            "DATE '1990-01-01' + g AS birth_date, lpad(g::text, 10, '0') AS inn, "
-            "'street ' || g AS address, (g * 100)::numeric(12,2) AS salary, "
-            "TIMESTAMPTZ '2024-01-01 00:00:00+00' AS created_at, ' kazan ' AS city, "
-            "true AS is_active FROM generate_series(1, 2500) g"
-        )
-    from etl_express.stores.db import make_engine
-    from etl_express.stores.schema import etl_tasks
-
-    engine = make_engine(etlx_db)
-    with engine.begin() as conn:
-        task_id = conn.execute(
-            sa.insert(etl_tasks)
-            .values(slug="bench_dag", name="bench dag", owner="o", created_by="o",
-                    updated_by="o", spec={})
-            .returning(etl_tasks.c.id)
-        ).scalar_one()  # fmt: skip
-    engine.dispose()
+    create_people(pg_database)
+    task_id = insert_task(etlx_db, "bench_dag")
     code = RUN.format(bench=str(ROOT / "bench"), task_id=task_id, source=pg_database,
                       outbox=etlx_db)  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_", "ETLX_"))}
