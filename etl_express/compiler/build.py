@@ -37,6 +37,19 @@ def dag_id_for(slug: str) -> str:
     return DAG_PREFIX + slug
 
 
+def timetable(schedule: str | None) -> Any:
+    """A cron schedule (or preset) as a data-interval timetable: each scheduled run covers the
+    time since the previous one, which is what an incremental extraction reads. Airflow 3
+    turns a bare cron string into a trigger timetable whose runs have an empty interval, so
+    a daily run would extract nothing. Manual runs (no logical date) have no interval and
+    read everything."""
+    if schedule is None or schedule == "@once":
+        return schedule
+    from airflow.sdk import CronDataIntervalTimetable
+
+    return CronDataIntervalTimetable(schedule, timezone="UTC")
+
+
 def _extract(token: str) -> Any:
     return stage_calls.call("extract", token, stage_calls.run_info(get_current_context()))
 
@@ -85,7 +98,7 @@ def compile_task(bundle: dict[str, Any]) -> DAG:
     with DAG(
         dag_id=dag_id_for(info["slug"]),
         description=(info["description"] or info["name"])[:200],
-        schedule=info["schedule"],
+        schedule=timetable(info["schedule"]),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,

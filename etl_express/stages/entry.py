@@ -225,6 +225,12 @@ def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]
         raise SafeMessageError("ETLX_DATABASE_URL is not set: the outbox has no database")
     ctx = _ctx(run)
     task = bundle["task"]
+    rows = sum(ctx.store.rows(ctx.run_id, c["stage"], int(c["chunk"])) for c in chunks)
+    if not rows:
+        # A run with nothing new (an incremental window without rows) leaves nothing to
+        # review: no batch, and the run succeeds with zero rows.
+        ctx.store.cleanup(ctx.run_id)
+        return {"batch_id": None, "table_name": None, "state": "empty", "row_count": 0}
     batch_id = batch_for_run(url, task_id=int(task["id"]), dag_id=run["dag_id"],
                              dag_run_id=run["dag_run_id"])  # fmt: skip
     # The database does the work of a load (COPY parsing, WAL): two connections keep two of

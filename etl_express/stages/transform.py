@@ -194,7 +194,12 @@ def stream_transform(
             # DuckDB's messages name tables, columns and SQL positions, not row values.
             first = (str(exc).splitlines() or [""])[0][:300]
             raise SafeMessageError(f"transformation SQL failed: {first}") from None
-        yield from reader
+        empty = True
+        for batch in reader:
+            empty = False
+            yield batch
+        if empty:  # no rows is still a result: the next stages need its schema
+            yield pa.RecordBatch.from_pylist([], schema=reader.schema)
 
 
 def run_transform(sql: str, inputs: Mapping[str, Input], *, threads: int = 1) -> pa.Table:

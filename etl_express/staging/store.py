@@ -113,6 +113,11 @@ class StagingStore:
         with self.fs.open(self.chunk_path(run_id, stage, chunk), "rb") as handle:
             return pq.read_table(handle)
 
+    def rows(self, run_id: str, stage: str, chunk: int) -> int:
+        """Row count of a staged chunk, from its Parquet footer."""
+        with self.fs.open(self.chunk_path(run_id, stage, chunk), "rb") as handle:
+            return int(pq.read_metadata(handle).num_rows)
+
     def read_schema(self, run_id: str, stage: str, chunk: int) -> pa.Schema:
         with self.fs.open(self.chunk_path(run_id, stage, chunk), "rb") as handle:
             return pq.read_schema(handle)

@@ -173,6 +173,17 @@ def test_source_to_outbox(env: str) -> None:
     assert outbox_state(env) == [(result["state"], result["table_name"], expected - 1)]
 
 
+def test_a_window_without_rows_succeeds_with_no_batch(env: str) -> None:
+    task_id = _task(env)
+    run = {**run_info("scheduled__empty"), "data_interval_end": "2000-01-01T00:00:00+00:00"}
+    result = run_all(run, bundle(task_id))
+    assert result == {"batch_id": None, "table_name": None, "state": "empty", "row_count": 0}
+    assert outbox_state(env) == []  # nothing to review
+    staging = Path(os.environ["ETLX_STAGING_DIR"])
+    assert not staging.exists() or list(staging.iterdir()) == []
+    assert entry.cleanup(run, bundle(task_id))["failed"] == []
+
+
 def test_stage_that_raises_names_stage_and_chunk_without_data(env: str) -> None:
     task_id = _task(env)
     strict = bundle(task_id)

@@ -56,6 +56,26 @@ def test_schedule_and_doc_name_every_script_version() -> None:
     assert "`full_refresh` = `False`" in dag.doc_md
 
 
+@pytest.mark.parametrize(
+    ("schedule", "cron"), [("@daily", "0 0 * * *"), ("15 2 * * 1", "15 2 * * 1")]
+)
+def test_scheduled_runs_cover_the_interval_since_the_previous_run(schedule: str, cron: str) -> None:
+    import datetime as dt
+
+    from airflow.sdk import CronDataIntervalTimetable
+
+    dag = compile_task(bundle_of(demo_record(schedule=schedule)))
+    assert isinstance(dag.timetable, CronDataIntervalTimetable)
+    assert dag.timetable.expression == cron
+    # what the scheduler makes of it: an incremental extraction reads [start, end), and a
+    # scheduled run's interval is the time since the previous one, not empty
+    from airflow.timetables.interval import CronDataIntervalTimetable as Scheduled
+
+    day = dt.datetime(2026, 11, 22, 0, 0, tzinfo=dt.UTC)
+    interval = Scheduled(cron, "UTC").infer_manual_data_interval(run_after=day)
+    assert interval.start < interval.end <= day
+
+
 def test_manual_task_has_no_schedule_and_paused_task_starts_paused() -> None:
     dag = compile_task(bundle_of(demo_record(schedule=None, state="paused")))
     assert type(dag.timetable).__name__ == "NullTimetable"

@@ -123,3 +123,10 @@ def test_dedupe_larger_than_its_memory_limit_spills_and_cleans_up(tmp_path: Path
     assert out == [{"n": rows // 2, "d": rows // 2}]
     after = set(os.listdir(tempfile.gettempdir()))
     assert not {p for p in after - before if p.startswith("etlx-duckdb-")}
+
+
+def test_an_empty_result_is_one_empty_batch_with_its_schema() -> None:
+    table = pa.table({"id": pa.array([], pa.int64()), "name": pa.array([], pa.string())})
+    batches = list(stream_transform("SELECT id, upper(name) AS name FROM t", {"t": table}))
+    assert [b.num_rows for b in batches] == [0]
+    assert batches[0].schema.names == ["id", "name"]
