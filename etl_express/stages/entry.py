@@ -226,9 +226,12 @@ def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]
     ctx = _ctx(run)
     task = bundle["task"]
     rows = sum(ctx.store.rows(ctx.run_id, c["stage"], int(c["chunk"])) for c in chunks)
-    if not rows:
+    inputs = [s.get("input_name") or "source" for s in _scripts(bundle, "extraction")]
+    quarantine = runner.quarantine_parts(ctx, inputs)
+    if not rows and not any(p.rows for p in quarantine):
         # A run with nothing new (an incremental window without rows) leaves nothing to
-        # review: no batch, and the run succeeds with zero rows.
+        # review: no batch, and the run succeeds with zero rows. Quarantined rows alone still
+        # make a batch (of 0 rows), so that they can be inspected.
         ctx.store.cleanup(ctx.run_id)
         return {"batch_id": None, "table_name": None, "state": "empty", "row_count": 0}
     batch_id = batch_for_run(url, task_id=int(task["id"]), dag_id=run["dag_id"],
@@ -239,6 +242,8 @@ def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]
     with ThreadPoolExecutor(LOAD_CONNECTIONS) as pool:
         list(pool.map(lambda c: runner.load_chunk(ctx, int(c["chunk"]), url, batch_id,
                                                   source=c["stage"]), chunks))  # fmt: skip
+    # Loaded hidden and published by finalize with the batch (see stages.quarantine).
+    runner.load_quarantine(ctx, url, batch_id, quarantine)
     quasi = tuple(task.get("quasi_identifiers") or ())
     done = runner.finalize(ctx, url, batch_id, expected_chunks=len(chunks), quasi_identifiers=quasi)
     ctx.store.cleanup(ctx.run_id)

@@ -276,6 +276,7 @@ def _publish(
     blocked_reason: str | None,
     expires_at: dt.datetime | None,
 ) -> FinalizedBatch:
+    from etl_express.stages.quarantine import publish as publish_quarantine
     from etl_express.stores import batches
 
     conn = tx.conn
@@ -288,6 +289,9 @@ def _publish(
     conn.exec_driver_sql(f"DELETE FROM {SCHEMA}.{LEDGER} WHERE table_name = %(t)s", {"t": loading})
     columns = _table_columns(conn, final)
     report = dict(privacy_report or {})
+    quarantine = publish_quarantine(conn, batch.id)
+    if quarantine is not None:
+        report["quarantine"] = quarantine
     if quasi_identifiers:
         report["k_anonymity"] = k_anonymity_sql(conn, final, quasi_identifiers)
         report["quasi_identifiers"] = list(quasi_identifiers)
@@ -307,10 +311,14 @@ def _publish(
 
 
 def discard_loading(url: str, batch_id: int) -> None:
-    """Drop a batch's hidden table and ledger rows (a failed or cancelled run)."""
+    """Drop a batch's hidden tables (outbox and quarantine) and ledger rows (a failed or
+    cancelled run)."""
+    from etl_express.stages.quarantine import discard
+
     name = loading_name(batch_id)
     with _adbc_connect(url) as conn, conn.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{_quote(name)}")
+        discard(cur, batch_id)
         cur.execute(f"SELECT to_regclass('{SCHEMA}.{LEDGER}') IS NOT NULL")
         if cur.fetchone()[0]:
             cur.execute(f"DELETE FROM {SCHEMA}.{LEDGER} WHERE table_name = $1", (name,))

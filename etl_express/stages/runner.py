@@ -7,6 +7,7 @@ per stage while a run is going, and how `finalize` assembles the privacy report.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from etl_express.anonymize.keys import KeyRing
     from etl_express.anonymize.rules import AnonymizationRules
     from etl_express.stages.outbox import FinalizedBatch
+    from etl_express.stages.quarantine import Part as QuarantinePart
 
 EXTRACT, FIELD_RULES, QUARANTINE = "extract", "field_rules", "quarantine"
 TRANSFORM, ANONYMIZE, LOAD = "transform", "anonymize", "load_outbox"
@@ -193,6 +195,29 @@ def load_chunk(
     with stage_errors(LOAD, chunk):
         rows = load(url, batch_id, chunk, ctx.read(source, chunk))
         return ctx.stats(LOAD, chunk, {"rows_out": rows})
+
+
+def quarantine_parts(ctx: RunContext, inputs: Sequence[str]) -> list[QuarantinePart]:
+    """The quarantine chunks the field rules staged for `inputs` (row counts from footers)."""
+    from etl_express.stages.quarantine import Part
+
+    parts = []
+    for name in inputs:
+        stage = f"{QUARANTINE}.{name}"
+        for chunk in ctx.store.chunks(ctx.run_id, stage):
+            schema = ctx.store.read_schema(ctx.run_id, stage, chunk)
+            parts.append(Part(name, chunk, schema, ctx.store.rows(ctx.run_id, stage, chunk)))
+    return parts
+
+
+def load_quarantine(
+    ctx: RunContext, url: str, batch_id: int, parts: Sequence[QuarantinePart]
+) -> int:
+    """All of the run's quarantined rows into the batch's hidden quarantine table."""
+    from etl_express.stages.quarantine import load_quarantine as load
+
+    with stage_errors(LOAD, None):
+        return load(url, batch_id, parts, lambda p: ctx.read(f"{QUARANTINE}.{p.input}", p.chunk))
 
 
 def _merge_anonymize(ctx: RunContext) -> tuple[dict[str, Any], str | None]:

@@ -15,6 +15,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from etl_express.errors import Conflict
+from etl_express.stores import quarantine
 from etl_express.stores.audit import AuditedTx
 from etl_express.stores.jsonable import to_jsonable
 from etl_express.stores.records import BatchRecord, UploadRecord
@@ -51,6 +52,9 @@ _JSON_FIELDS: Final = frozenset({"schema", "privacy_report"})
 # A complete batch starts its retention clock whether reviewable or blocked: a blocked batch
 # nobody releases or rejects must expire too, not hold its data forever.
 CLOCK_STARTS: Final = frozenset({"ready_for_review", "blocked"})
+# Quarantined rows are raw personal data kept only for the batch's review: they go when the
+# batch ends without its data leaving (dropped in the transition's transaction).
+QUARANTINE_ENDS: Final = frozenset({"expired", "cancelled"})
 
 
 def _select() -> sa.Select[Any]:
@@ -167,6 +171,9 @@ def transition(
         raise Conflict(f"batch {batch.id} changed meanwhile; reload it and try again")
     updated = get_batch(tx.conn, batch.id)
     assert updated is not None
+    details: dict[str, Any] = {"reason": reason} if reason else {}
+    if to_state in QUARANTINE_ENDS and quarantine.drop(tx.conn, batch.id):
+        details["quarantine_dropped"] = True
     tx.record(
         f"batch.{_verb(to_state)}",
         "batch",
@@ -177,7 +184,7 @@ def transition(
             **{k: to_jsonable(v) for k, v in fields.items()},
             "expires_at": to_jsonable(updated.expires_at),
         },
-        details={"reason": reason} if reason else None,
+        details=details or None,
     )
     return updated
 

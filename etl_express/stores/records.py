@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class Record(BaseModel):
@@ -120,6 +120,13 @@ class BatchRecord(Record):
     blocked_reason: str | None
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def quarantined_rows(self) -> int:
+        """Rows the field rules quarantined in the run (kept in ``quarantine.batch_<id>``)."""
+        summary = (self.privacy_report or {}).get("quarantine") or {}
+        return int(summary.get("rows", 0))
 
 
 class UploadRecord(Record):

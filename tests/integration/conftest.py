@@ -31,7 +31,7 @@ _PROTECTED = ("audit_events", "script_versions")
 
 
 def truncate_etlx_tables(url: str) -> None:
-    """Empty every ETL-Express table and the ``outbox`` schema (tests only).
+    """Empty every ETL-Express table, the ``outbox`` schema and drop ``quarantine`` (tests only).
 
     DELETE with triggers off (``session_replication_role``, superuser) takes milliseconds on
     test-sized tables where TRUNCATE takes most of a second; without superuser rights the
@@ -51,6 +51,7 @@ def truncate_etlx_tables(url: str) -> None:
         if outbox_tables:
             conn.execute(sa.text("DROP SCHEMA outbox CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA outbox"))
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS quarantine CASCADE"))
     engine.dispose()
 
 

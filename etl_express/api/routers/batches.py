@@ -1,5 +1,6 @@
 """Outbox batches: list and filter, read one (privacy report, why it was blocked), and the
-admin's override of a batch the privacy gate blocked.
+admin's override of a batch the privacy gate blocked, and the rows the field rules
+quarantined (raw personal data: admins only, each read audited; 403 for others).
 
 The override body is ``{"reason": "..."}``; the actor recorded on the batch and in the audit
 trail is the authenticated Airflow user. 403 for non-admins, 422 on ``$.reason`` for a missing
@@ -17,6 +18,7 @@ from etl_express.api.auth import CurrentUser, actor_name, is_admin
 from etl_express.api.deps import EngineDep
 from etl_express.registry import batches as registry
 from etl_express.registry.privacy_override import MAX_REASON_CHARS, override_block
+from etl_express.registry.quarantine import QuarantinePage, read_quarantine
 from etl_express.stores.records import BatchRecord
 
 router = APIRouter(prefix="/batches", tags=["batches"])
@@ -76,3 +78,21 @@ def override(
     return override_block(
         engine, batch_id, actor=actor_name(user), is_admin=is_admin(user), reason=body.reason
     )
+
+
+@router.get(
+    "/{batch_id}/quarantine",
+    response_model=QuarantinePage,
+    summary="Rows the field rules quarantined, with reasons (raw data: admin only, audited)",
+)
+def quarantine(
+    batch_id: int,
+    engine: EngineDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> QuarantinePage:
+    return read_quarantine(
+        engine, batch_id, actor=actor_name(user), is_admin=is_admin(user), limit=limit,
+        offset=offset,
+    )  # fmt: skip
