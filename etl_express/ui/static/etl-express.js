@@ -1015,6 +1015,98 @@ function TaskEditor({ existing, onSaved, onCancel }) {
   );
 }
 
+// ---------------------------------------------------------------- batches and their quarantine
+
+const BATCH_LIST_LIMIT = 20;
+const QUARANTINE_PAGE = 20;
+
+function rawValue(value) {
+  if (value === null || value === undefined) return h(C.Text, { as: "span", color: "fg.muted" }, "null");
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+// Quarantined rows are raw (not anonymized) personal data: the API gives them to admins only
+// and records every page read; anyone else gets 403 and sees why.
+function QuarantineRows({ batchId }) {
+  const [offset, setOffset] = useState(0);
+  const page = useApi(`batches/${batchId}/quarantine${query({ limit: QUARANTINE_PAGE, offset })}`);
+  if (page.error && page.error.status === 403) {
+    return h(C.Text, { color: "fg.muted", fontSize: "sm", "data-testid": "quarantine-admin-only" },
+      "Only admins can see the quarantined rows: they are raw personal data, not anonymized.");
+  }
+  if (page.error) return h(ErrorBox, { error: page.error });
+  if (!page.data) return h(Loading);
+  const p = page.data;
+  const last = Math.min(p.offset + p.rows.length, p.total);
+  return h(
+    C.Stack,
+    { gap: 2, "data-testid": "quarantine-rows" },
+    h(C.Text, { fontSize: "xs", color: "fg.muted" }, "Raw values as they arrived; each view is recorded in the audit trail."),
+    h(C.Box, { overflowX: "auto" },
+      h(DataTable, {
+        rows: p.rows,
+        empty: "No quarantined rows.",
+        rowKey: (r) => `${r.input}-${r.chunk}-${r.row}`,
+        columns: [
+          { label: "Reasons", render: (r) => h(C.Stack, { gap: 1 }, ...r.reasons.map((x) => h(C.Badge, { key: x, colorPalette: "orange", variant: "subtle" }, x))) },
+          { label: "Input", render: (r) => h(C.Text, { fontFamily: "mono", fontSize: "xs" }, `${r.input} #${r.chunk}`) },
+          ...p.columns.map((c) => ({ label: `${c.name} (${c.type})`, render: (r) => rawValue(r.values[c.name]) })),
+        ],
+      })),
+    h(
+      C.HStack,
+      { gap: 2 },
+      h(C.Button, { size: "xs", variant: "outline", disabled: p.offset === 0, onClick: () => setOffset(Math.max(0, offset - QUARANTINE_PAGE)) }, "← Previous"),
+      h(C.Button, { size: "xs", variant: "outline", disabled: last >= p.total, onClick: () => setOffset(offset + QUARANTINE_PAGE) }, "Next →"),
+      h(C.Text, { fontSize: "sm", color: "fg.muted" }, p.total ? `${count(p.offset + 1)}–${count(last)} of ${count(p.total)}` : ""),
+    ),
+  );
+}
+
+function BatchQuarantine({ batch }) {
+  const n = batch.quarantined_rows || 0;
+  const summary = (batch.privacy_report && batch.privacy_report.quarantine) || {};
+  const reasons = Object.entries(summary.reasons || {});
+  return h(
+    C.Stack,
+    { gap: 2, mt: 3 },
+    h(C.Heading, { size: "sm" }, `Batch ${batch.id}`),
+    h(C.Text, { "data-testid": "batch-quarantined" }, `${count(n)} rows quarantined`),
+    reasons.length
+      ? h(C.Text, { fontSize: "sm", color: "fg.muted" }, reasons.map(([r, k]) => `${r}: ${count(k)}`).join(" · "))
+      : null,
+    n ? h(QuarantineRows, { batchId: batch.id }) : null,
+  );
+}
+
+function BatchesSection({ slug }) {
+  const batches = useApi(`batches${query({ task: slug, limit: BATCH_LIST_LIMIT })}`);
+  const [openId, setOpenId] = useState(null);
+  const open = batches.data ? batches.data.find((b) => b.id === openId) : null;
+  return h(
+    Section,
+    { title: "Outbox batches", actions: h(C.Button, { size: "xs", variant: "ghost", onClick: batches.reload }, "Refresh") },
+    batches.error ? h(ErrorBox, { error: batches.error }) : null,
+    h(DataTable, {
+      rows: batches.data || [],
+      empty: "No batches yet.",
+      rowKey: (b) => b.id,
+      onRowClick: (b) => setOpenId(b.id === openId ? null : b.id),
+      columns: [
+        { label: "Batch", render: (b) => `#${b.id}` },
+        { label: "State", render: (b) => h(StateBadge, { value: b.state }) },
+        { label: "Rows", render: (b) => count(b.row_count) },
+        { label: "Quarantined", render: (b) => count(b.quarantined_rows || 0) },
+        { label: "Created", render: (b) => when(b.created_at) },
+        { label: "Expires", render: (b) => when(b.expires_at) },
+      ],
+    }),
+    open ? h(BatchQuarantine, { key: open.id, batch: open }) : null,
+  );
+}
+
+// ---------------------------------------------------------------- task detail
+
 const RUN_REFRESH_MS = 5000;
 
 function TaskDetail({ slug, onEdit, onBack }) {
@@ -1137,6 +1229,7 @@ function TaskDetail({ slug, onEdit, onBack }) {
           }),
         )
       : null,
+    h(BatchesSection, { slug: t.slug }),
     h(
       Section,
       { title: "Airflow runs", actions: h(C.Button, { size: "xs", variant: "ghost", onClick: runs.reload }, "Refresh") },

@@ -141,3 +141,70 @@ def test_override_refusals_then_release(
     assert _batch_events(api, batch_id) == events_after
 
     assert api.post("/batches/999999/override", json={"reason": REASON}).status_code == 404
+
+
+def _seed_quarantined(url: str, slug: str) -> int:
+    """A published batch of one clean row whose run quarantined two raw rows."""
+    import pyarrow as pa
+    from blocked_batch_seed import ensure_task
+
+    from etl_express.stages.outbox import finalize_batch, load_chunk
+    from etl_express.stages.quarantine import Part, load_quarantine
+    from etl_express.stores import batches
+    from etl_express.stores.audit import SYSTEM, audited
+    from etl_express.stores.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        task_id = ensure_task(engine, slug)
+        with audited(engine, SYSTEM) as tx:
+            batch_id = batches.create_batch(tx, task_id=task_id, run_id=None).id
+    finally:
+        engine.dispose()
+    load_chunk(url, batch_id, 0, pa.table({"id": [1], "city": ["Kazan"]}))
+    raw = pa.table(
+        {
+            "id": ["x-1", "2"],
+            "email": ["anna@example.ru", None],
+            "_etlx_reasons": ["cast(id)", "expect_column_values_to_not_be_null(email)"],
+            "_etlx_severity": ["quarantine", "quarantine"],
+        }
+    )
+    load_quarantine(url, batch_id, [Part("orders", 0, raw.schema, 2)], lambda part: raw)
+    assert finalize_batch(url, batch_id, 1).state == "ready_for_review"
+    return batch_id
+
+
+def test_quarantined_rows_admins_only_and_audited(
+    api: httpx.Client, airflow_server: Any, viewer_token: str, user_token: str
+) -> None:
+    batch_id = _seed_quarantined(airflow_server.etlx_database_url, f"q_api_{secrets.token_hex(3)}")
+    events_before = _batch_events(api, batch_id)
+    for token in (viewer_token, user_token):
+        headers = {"Authorization": f"Bearer {token}"}
+        # everyone sees how many rows were quarantined, not the rows
+        detail = api.get(f"/batches/{batch_id}", headers=headers)
+        assert detail.status_code == 200 and detail.json()["quarantined_rows"] == 2
+        refused = api.get(f"/batches/{batch_id}/quarantine", headers=headers)
+        assert refused.status_code == 403, refused.text
+        assert "Only an admin may read quarantined rows" in refused.json()["detail"]
+        assert "anna@" not in refused.text
+    assert _batch_events(api, batch_id) == events_before  # a refusal records nothing
+
+    page = api.get(f"/batches/{batch_id}/quarantine", params={"limit": 1})
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert (body["total"], body["limit"], body["offset"]) == (2, 1, 0)
+    assert body["columns"] == [{"name": "id", "type": "text"}, {"name": "email", "type": "text"}]
+    [row] = body["rows"]
+    values = {"id": "x-1", "email": "anna@example.ru"}
+    assert row == {"input": "orders", "chunk": 0, "row": 0, "reasons": ["cast(id)"],
+                   "severity": "quarantine", "values": values}  # fmt: skip
+    second = api.get(f"/batches/{batch_id}/quarantine", params={"limit": 1, "offset": 1}).json()
+    assert second["rows"][0]["reasons"] == ["expect_column_values_to_not_be_null(email)"]
+    assert api.get(f"/batches/{batch_id}/quarantine", params={"limit": 0}).status_code == 422
+    assert api.get("/batches/999999/quarantine").status_code == 404
+
+    views = [e for e in _batch_events(api, batch_id) if e["action"] == "batch.quarantine.view"]
+    assert [(e["actor"], e["details"]["offset"]) for e in views] == [("admin", 1), ("admin", 0)]
+    assert views[1]["details"] == {"limit": 1, "offset": 0, "rows_shown": 1, "total": 2}
