@@ -3,7 +3,8 @@
 result = anonymize_frame(df, rules, keys)
 result.frame        # anonymized frame (column order kept; token columns follow their source)
 result.stats        # JSON-able: key version, per-column operator and counts, entities
-result.leak_index   # keyed hashes of the originals, for gate.check_batch
+result.leak_index   # keyed hashes of the originals (and, in memory only, the values to
+                    # search for inside text columns), for gate.check_batch
 """
 
 from __future__ import annotations
@@ -161,7 +162,13 @@ def anonymize_frame(
             detected += outcome.detected_values
             inserted += outcome.inserted_values
     index = build_leak_index(
-        df, rules.personal_columns(), keys, detected_values=detected, inserted_values=inserted
+        df,
+        rules.personal_columns(),
+        keys,
+        detected_values=detected,
+        inserted_values=inserted,
+        text_columns=rules.text_columns,
+        quasi_identifiers=rules.quasi_identifiers,
     )
     stats = {
         "rows": df.height,

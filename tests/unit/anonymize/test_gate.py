@@ -5,7 +5,7 @@ import pytest
 from detector_stub import StubDetector
 
 from etl_express.anonymize.engine import anonymize_frame
-from etl_express.anonymize.gate import build_leak_index, check_batch
+from etl_express.anonymize.gate import GateReason, build_leak_index, check_batch
 from etl_express.anonymize.keys import KeyRing
 from etl_express.anonymize.rules import parse_rules
 
@@ -122,3 +122,117 @@ def test_typed_columns_compare_by_the_text_of_their_values(keys: KeyRing) -> Non
     )
     gate = check_batch(out, index, keys)
     assert [(r.column, r.count) for r in gate.reasons] == [("as_int", 1), ("as_date", 1)]
+
+
+INSIDE_RULES = parse_rules(
+    {
+        "columns": {
+            "full_name": {"operator": "fake", "kind": "person_name"},
+            "email": {"operator": "pseudonym", "prefix": "em_"},
+            "inn": {"operator": "pseudonym", "prefix": "inn_"},
+            "city": {"operator": "pseudonym", "prefix": "city_"},
+        },
+        # The stub finds only PERSON names it knows: the copies below are its blind spot.
+        "text_columns": {"comment": {"entities": {"PERSON": {"operator": "fake"}}}},
+        "quasi_identifiers": ["city"],
+    }
+)
+
+
+def _inside(frame: pl.DataFrame, keys: KeyRing) -> tuple[pl.DataFrame, list[GateReason]]:
+    result = anonymize_frame(frame, INSIDE_RULES, keys, detector=StubDetector())
+    gate = check_batch(
+        result.frame,
+        result.leak_index,
+        keys,
+        text_rules=INSIDE_RULES.text_columns,
+        detector=StubDetector(),
+    )
+    return result.frame, gate.reasons
+
+
+def test_personal_values_copied_into_text_block_without_showing_them(keys: KeyRing) -> None:
+    people = pl.DataFrame(
+        {
+            "full_name": ["Мария Соколова", "Bob Lee", "Ян Ли"],
+            "email": ["Maria.Sokolova@example.com", "bob@x.io", None],
+            "inn": ["500100732259", "7707083893", "12345"],
+            "city": ["Новосибирск", "Boston", "Омск"],
+            "comment": [
+                "клиентка МАРИЯ  СОКОЛОВА просила перезвонить",
+                "write to MARIA.SOKOLOVA@EXAMPLE.COM, ИНН 500100732259, order 42 (Новосибирск)",
+                None,
+            ],
+        }
+    )
+    result = anonymize_frame(people, INSIDE_RULES, keys, detector=StubDetector())
+    gate = check_batch(result.frame, result.leak_index, keys)
+    assert [(r.kind, r.column, r.source, r.count) for r in gate.reasons] == [
+        ("value_inside_text", "comment", "email", 1),
+        ("value_inside_text", "comment", "full_name", 1),
+        ("value_inside_text", "comment", "inn", 1),
+    ]
+    assert gate.as_dict()["reasons"][0]["source"] == "email"
+    shown = (str(gate.as_dict()) + repr(result.leak_index)).casefold()
+    for value in ("Мария Соколова", "maria.sokolova", "500100732259", "Новосибирск"):
+        assert value.casefold() not in shown
+    # The whole gate, detection pass included, reports the same findings.
+    assert {r.kind for r in _inside(people, keys)[1]} == {"value_inside_text"}
+
+
+def test_a_fake_the_engine_inserted_into_text_is_not_a_copy(keys: KeyRing) -> None:
+    # First learn the fake name the engine puts in place of "Иван" (keyed, deterministic)...
+    probe = pl.DataFrame(
+        {"full_name": ["x"], "email": [None], "inn": [None], "city": [None],
+         "comment": ["звонить Иван"]},
+        schema_overrides={"email": pl.String, "inn": pl.String, "city": pl.String},
+    )  # fmt: skip
+    fake = anonymize_frame(probe, INSIDE_RULES, keys, detector=StubDetector()).frame["comment"][0]
+    fake = fake.removeprefix("звонить ")
+    assert len(fake) >= 6 and fake != "Иван"
+    # ...then let another customer of the chunk really be called that.
+    people = pl.DataFrame(
+        {
+            "full_name": [fake, "Bob Lee Jones"],
+            "email": ["a.b@example.com", "bob@x.io"],
+            "inn": ["500100732259", "7707083893"],
+            "city": ["Омск", "Boston"],
+            "comment": ["звонить Иван", "ok"],
+        }
+    )
+    out, reasons = _inside(people, keys)
+    assert fake.casefold() in out["comment"][0].casefold()
+    assert reasons == []
+    # A real copy beside it still counts, once.
+    people = people.with_columns(comment=pl.Series(["звонить Иван", "cc bob lee jones"]))
+    _, reasons = _inside(people, keys)
+    assert [(r.kind, r.source, r.count) for r in reasons] == [("value_inside_text", "full_name", 1)]
+
+
+def test_short_values_and_quasi_identifiers_in_text_are_not_copies(keys: KeyRing) -> None:
+    people = pl.DataFrame(
+        {
+            "full_name": ["Анна", "Ян Ли"],  # first names alone: words any comment may hold
+            "email": ["a@b.ru", "x@y.io"],
+            "inn": ["12345678", "1980-05-17"],  # no letters and fewer than 9 digits
+            "city": ["Новосибирск", "Boston"],  # a quasi-identifier, judged by k-anonymity
+            "comment": [
+                "анна из Новосибирск оплатила заказ 12345678",
+                "ян ли, договор от 1980-05-17, Boston",
+            ],
+        }
+    )
+    assert _inside(people, keys)[1] == []
+
+
+def test_merged_indexes_search_text_for_both_chunks_values(keys: KeyRing) -> None:
+    people = pl.DataFrame({"name": ["Мария Соколова", "Bob Lee Jones"], "note": ["ok", "ok"]})
+    first, second = (
+        build_leak_index(part, ["name"], keys, text_columns=["note"])
+        for part in (people.head(1), people.tail(1))
+    )
+    out = pl.DataFrame({"name": ["x", "y"], "note": ["to bob lee jones", "мария соколова?"]})
+    gate = check_batch(out, first.merge(second), keys)
+    assert [(r.kind, r.column, r.source, r.count) for r in gate.reasons] == [
+        ("value_inside_text", "note", "name", 2)
+    ]
