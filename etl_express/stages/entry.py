@@ -133,7 +133,8 @@ def extract(run: dict[str, Any], bundle: dict[str, Any]) -> list[Chunk]:
             source = open_source(source_config(script["spec"], run, bundle))
         stage = f"extract.{name}"
         result = extract_to_staging(source, ctx.store, ctx.run_id, stage=stage)
-        chunks += [{"input": name, "chunk": i, "stage": stage} for i in range(result.chunks)]
+        chunks += [{"input": name, "chunk": i, "stage": stage, "rows": n}
+                   for i, n in enumerate(result.chunk_rows)]  # fmt: skip
     return chunks
 
 

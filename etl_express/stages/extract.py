@@ -17,6 +17,7 @@ class ExtractResult:
     chunks: int
     rows: int
     columns: list[dict[str, Any]] = field(default_factory=list)
+    chunk_rows: list[int] = field(default_factory=list)
 
 
 def extract_to_staging(
@@ -31,6 +32,7 @@ def extract_to_staging(
     store.remove_stage(run_id, stage)
     chunks = rows = 0
     columns: list[dict[str, Any]] = []
+    chunk_rows: list[int] = []
     with stage_errors(STAGE, None):
         iterator = iter(source.batches())
     while True:
@@ -43,4 +45,5 @@ def extract_to_staging(
             columns = [{"name": f.name, "type": str(f.type)} for f in batch.schema]
         chunks += 1
         rows += batch.num_rows
-    return ExtractResult(chunks, rows, columns)
+        chunk_rows.append(batch.num_rows)
+    return ExtractResult(chunks, rows, columns, chunk_rows)

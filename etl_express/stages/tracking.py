@@ -245,11 +245,16 @@ class _Tracker:
 
     def _extract_stats(self, result: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         stats: dict[str, Any] = summary(result)
+        if "rows" in stats:  # rows read from the source
+            stats["rows_out"] = stats.pop("rows")
         chunks = _dicts(result)
         expect: dict[str, Any] = {"chunks": 0, "chunks_expected": len(chunks)}
         by_input = _by_input(chunks)
         if by_input:
-            stats["inputs"] = {name: {"chunks": n} for name, n in by_input.items()}
+            rows = {name: sum(_int(c.get("rows")) for c in chunks if c.get("input") == name)
+                    for name in by_input}  # fmt: skip
+            stats["inputs"] = {name: {"chunks": n, "rows_out": rows[name]}
+                               for name, n in by_input.items()}  # fmt: skip
             expect["inputs"] = {name: {"chunks": 0, "chunks_expected": n}
                                 for name, n in by_input.items()}  # fmt: skip
         return stats, {"field_rules": expect}

@@ -44,7 +44,7 @@ def test_progress_failure_retry_and_success(etlx_engine: sa.Engine, bundle: dict
         note([{"chunk": 0, "rows": 10}, {"chunk": 1, "rows": 5}])
     run = _only_run(etlx_engine)
     assert (run.state, run.stage) == ("running", "extract")
-    assert run.stats["extract"] == {"chunks": 2, "rows": 15}
+    assert run.stats["extract"] == {"chunks": 2, "rows_out": 15}
     assert run.stats["field_rules"] == {"chunks": 0, "chunks_expected": 2}
 
     with (
@@ -393,7 +393,11 @@ def test_a_real_dag_run_shows_one_total_per_stage(
     stats = run["stats"]
     assert run["state"] == "success" and run["stage"] == "load_outbox"
     assert sorted(stats) == ["anonymize", "extract", "field_rules", "load_outbox", "transform"]
-    assert stats["extract"] == {"chunks": 3, "inputs": {"source": {"chunks": 3}}}
+    assert stats["extract"] == {
+        "chunks": 3,
+        "rows_out": 2500,
+        "inputs": {"source": {"chunks": 3, "rows_out": 2500}},
+    }
     rules = {
         "chunks": 3,
         "chunks_expected": 3,
