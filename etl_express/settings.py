@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,11 @@ class Settings(BaseSettings):
     )
 
     staging_dir: Path | None = Field(None, description="Parquet staging between stages.")
+    staging_compression: Literal["none", "lz4", "snappy", "zstd"] | None = Field(
+        None,
+        description="Compression of staged Parquet chunks; default lz4 on a local directory, "
+        "zstd on an object store (ETLX_STAGING_URL).",
+    )
     transform_memory_mb: int = Field(
         256, ge=64, description="Memory a transformation (DuckDB) may use before it spills to disk."
     )

@@ -3,6 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 
 from etl_express.staging import StagingStore, safe_key
 
@@ -45,3 +47,34 @@ def test_safe_key_is_path_safe_and_distinguishes_ids() -> None:
     assert "/" not in a and ":" not in a and a != b
     assert safe_key("plain-run_1") == "plain-run_1"
     assert safe_key("..") != ".."
+
+
+def _codec(path: str) -> str:
+    return str(pq.ParquetFile(path).metadata.row_group(0).column(0).compression)
+
+
+def test_compression_defaults_to_lz4_locally_and_can_be_chosen(tmp_path: Path) -> None:
+    table = pa.table({"a": list(range(1000)), "b": ["x" * 20] * 1000})
+    local = StagingStore(str(tmp_path / "a"))
+    local.write("run", "s", 0, table)
+    assert _codec(local.chunk_path("run", "s", 0)) == "LZ4"
+    plain = StagingStore(str(tmp_path / "b"), compression="none")
+    plain.write("run", "s", 0, table)
+    assert _codec(plain.chunk_path("run", "s", 0)) == "UNCOMPRESSED"
+    assert plain.read("run", "s", 0).equals(table)
+    with pytest.raises(ValueError, match="staging compression must be one of"):
+        StagingStore(str(tmp_path / "c"), compression="gzip")
+
+
+def test_compression_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from etl_express.settings import reset_settings_cache
+
+    monkeypatch.setenv("ETLX_STAGING_DIR", str(tmp_path))
+    monkeypatch.setenv("ETLX_STAGING_COMPRESSION", "zstd")
+    monkeypatch.delenv("ETLX_STAGING_URL", raising=False)
+    reset_settings_cache()
+    try:
+        assert StagingStore.from_settings().compression == "zstd"
+    finally:
+        monkeypatch.delenv("ETLX_STAGING_COMPRESSION")
+        reset_settings_cache()
