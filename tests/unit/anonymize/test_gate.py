@@ -5,7 +5,13 @@ import pytest
 from detector_stub import StubDetector
 
 from etl_express.anonymize.engine import anonymize_frame
-from etl_express.anonymize.gate import GateReason, build_leak_index, check_batch
+from etl_express.anonymize.gate import (
+    GateReason,
+    _digits_only,
+    _forms,
+    build_leak_index,
+    check_batch,
+)
 from etl_express.anonymize.keys import KeyRing
 from etl_express.anonymize.rules import parse_rules
 
@@ -236,3 +242,41 @@ def test_merged_indexes_search_text_for_both_chunks_values(keys: KeyRing) -> Non
     assert [(r.kind, r.column, r.source, r.count) for r in gate.reasons] == [
         ("value_inside_text", "note", "name", 2)
     ]
+
+
+def test_digits_form_keeps_ascii_digits_only() -> None:
+    values = pl.Series(
+        ["+7 (900) 123-45-67", None, "", "ab", "٣٤ 12 ½ 3", "ёж9", "x\u00a01\u20032", "0" * 40]
+    )
+    for series in (values, values.slice(2, 5), pl.concat([values, values], rechunk=False)):
+        expected = series.str.replace_all(r"[^0-9]+", "")
+        assert _digits_only(series).to_list() == expected.to_list()
+    assert _digits_only(pl.Series([], dtype=pl.String)).to_list() == []
+    assert _digits_only(pl.Series([None, None], dtype=pl.String)).to_list() == [None, None]
+
+
+def test_typed_forms_are_the_forms_of_their_text() -> None:
+    """Typed columns skip the normalization; their forms must still equal those of the same
+    text in a String column, or the index and the check would disagree."""
+    import datetime as dt
+    from decimal import Decimal
+
+    stamp = dt.datetime(2024, 3, 1, 12, 30, 5, 17)
+    columns = [
+        pl.Series([-7707083893, 0, 42], dtype=pl.Int64),
+        pl.Series([7, 200], dtype=pl.UInt8),
+        pl.Series([Decimal("-1234567.89"), Decimal("0.10")], dtype=pl.Decimal(12, 2)),
+        pl.Series([dt.date(1980, 5, 17), dt.date(1, 1, 1)]),
+        pl.Series([stamp, stamp]),
+        pl.Series([stamp, stamp]).dt.replace_time_zone("Etc/UTC"),
+        pl.Series([stamp, dt.datetime(1850, 1, 1)]).dt.replace_time_zone("Europe/Moscow"),
+        pl.Series([stamp]).dt.replace_time_zone("America/St_Johns").dt.cast_time_unit("ns"),
+        pl.Series([dt.time(1, 2, 3, 4)]),
+    ]
+    for typed in columns:
+        text = typed.cast(pl.String)
+        typed_forms = _forms(typed)
+        text_forms = _forms(text)
+        assert typed_forms[0].to_list() == text_forms[0].to_list(), typed.dtype
+        if not typed.dtype.is_temporal():  # timestamps: text form only
+            assert typed_forms[1].to_list() == text_forms[1].to_list(), typed.dtype
