@@ -16,6 +16,7 @@ from etl_express.stages import runner
 from etl_express.stages.adapter import field_rules_config
 from etl_express.stages.errors import SafeMessageError, stage_errors
 from etl_express.stages.transform import Dedupe
+from etl_express.stages.transform_mode import chunkwise_input
 from etl_express.staging.store import StagingStore
 
 Chunk = dict[str, Any]
@@ -174,7 +175,10 @@ def _python_code(spec: dict[str, Any]) -> str:
 
 
 def transform(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) -> list[Chunk]:
-    """The transformation over all chunks; also where dedupe crosses chunk boundaries."""
+    """The transformation over all chunks; also where dedupe crosses chunk boundaries.
+
+    A row-wise SQL transformation of one input is only planned here and runs inside each
+    anonymize chunk (its chunks say `"transform": <input>`); anything else runs here."""
     ctx = _ctx(run)
     scripts = _scripts(bundle, "transformation")
     stages = {c["input"]: c["stage"] for c in chunks}
@@ -191,16 +195,31 @@ def transform(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) 
         inputs = {
             i["name"]: stages.get(i["name"], f"field_rules.{i['name']}") for i in spec["inputs"]
         }
+    python = bool(scripts) and scripts[0]["spec"].get("language", "sql") == "python"
+    name = None if python else chunkwise_input(sql, inputs)
+    if name is not None:
+        planned = runner.plan_chunkwise(ctx, sql, name, inputs[name], dedupe.get(name))
+        return [{"chunk": i, "stage": inputs[name], "transform": name} for i in planned]
     chunk_rows = max(
         [int(s["spec"].get("chunk_size", 100_000)) for s in _scripts(bundle, "extraction")]
         or [100_000]
     )
-    if scripts and scripts[0]["spec"].get("language", "sql") == "python":
+    if python:
         code = _python_code(scripts[0]["spec"])
         count = runner.transform_python(ctx, code, inputs, chunk_rows, dedupe)
     else:
         count = runner.transform_whole(ctx, sql, inputs, chunk_rows, dedupe)
     return [{"chunk": i, "stage": runner.TRANSFORM} for i in range(count)]
+
+
+def _chunkwise(bundle: dict[str, Any], chunk: Chunk) -> runner.ChunkwiseTransform | None:
+    """The planned row-wise transformation an anonymize chunk applies first (see transform)."""
+    name = chunk.get("transform")
+    if not name:
+        return None
+    scripts = _scripts(bundle, "transformation")
+    sql = (scripts[0]["spec"].get("sql") or "") if scripts else f"SELECT * FROM {name}"
+    return runner.ChunkwiseTransform(sql, str(name), str(chunk["stage"]))
 
 
 def anonymize(run: dict[str, Any], bundle: dict[str, Any], chunk: Chunk) -> Chunk:
@@ -213,8 +232,15 @@ def anonymize(run: dict[str, Any], bundle: dict[str, Any], chunk: Chunk) -> Chun
         keys = (
             keyring_from_env() if os.environ.get("ETLX_PSEUDONYM_KEY") else keyring_from_airflow()
         )
-    stats = runner.anonymize_chunk(_ctx(run), index, rules, keys, source=chunk["stage"])
-    return {"chunk": index, "stage": runner.ANONYMIZE, "gate_passed": stats["gate"]["passed"]}
+    plan = _chunkwise(bundle, chunk)
+    stats = runner.anonymize_chunk(
+        _ctx(run), index, rules, keys, source=chunk["stage"], transform=plan
+    )
+    done: Chunk = {"chunk": index, "stage": runner.ANONYMIZE,
+                   "gate_passed": stats["gate"]["passed"]}  # fmt: skip
+    if plan is not None:
+        done["transform"] = plan.input_name
+    return done
 
 
 def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) -> dict[str, Any]:

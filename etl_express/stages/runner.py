@@ -14,17 +14,19 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from etl_express.stages.config import FieldRulesConfig, TransformConfig
+from etl_express.stages.config import FieldRulesConfig
 from etl_express.stages.errors import SafeMessageError, stage_errors
 from etl_express.stages.field_rules import apply_field_rules
 from etl_express.stages.transform import (
     SEQ,
     Dedupe,
     StagedChunks,
+    chunkwise,
+    dropped_positions,
+    kept_positions,
     run_transform,
     stream_transform,
 )
-from etl_express.stages.transform_mode import transform_mode
 from etl_express.staging.store import StagingStore
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 
 EXTRACT, FIELD_RULES, QUARANTINE = "extract", "field_rules", "quarantine"
 TRANSFORM, ANONYMIZE, LOAD = "transform", "anonymize", "load_outbox"
+# A planned row-wise transformation: its input schema (chunk 0) and dedupe's dropped rows.
+PLAN, DROPPED = "transform_plan", "transform_dropped"
 
 
 @dataclass(frozen=True)
@@ -77,17 +81,6 @@ def field_rules_chunk(
             clean = clean.with_columns(seq.alias(SEQ))
         ctx.write(target, chunk, clean)
         return ctx.stats(target, chunk, result.stats)
-
-
-def transform_chunk(
-    ctx: RunContext, chunk: int, config: TransformConfig, source: str = FIELD_RULES
-) -> dict[str, Any]:
-    """Row-wise transformations only (see transform_mode); `transform_whole` otherwise."""
-    with stage_errors(TRANSFORM, chunk):
-        table = ctx.read(source, chunk)
-        out = run_transform(config.sql, {config.input_name: table})
-        ctx.write(TRANSFORM, chunk, out)
-        return ctx.stats(TRANSFORM, chunk, {"rows_in": table.num_rows, "rows_out": out.num_rows})
 
 
 def _staged(ctx: RunContext, stage: str) -> StagedChunks:
@@ -168,8 +161,56 @@ def transform_python(
         return count
 
 
-def plan_transform(config: TransformConfig) -> str:
-    return transform_mode(config.sql)
+@dataclass(frozen=True)
+class ChunkwiseTransform:
+    """A row-wise transformation that runs inside each anonymize chunk (see `plan_chunkwise`)."""
+
+    sql: str
+    input_name: str
+    source: str  # the staged stage of its input (`field_rules.<input>`)
+
+
+def plan_chunkwise(
+    ctx: RunContext, sql: str, name: str, source: str, dedupe: Dedupe | None = None
+) -> list[int]:
+    """Plan a row-wise transformation instead of running it: each anonymize chunk applies it
+    to its own field-rules chunk, which spares a pass writing every row to staging and back
+    (1M bench rows: 1.3 s of CPU). Done here, once: the SQL is checked against the input's
+    schema, so a bad query fails this stage, not every chunk; the schema over all chunks and,
+    with a dedupe, each chunk's dropped positions (from the key columns alone) are staged.
+    Returns the input's chunk numbers."""
+    with stage_errors(TRANSFORM, None):
+        staged = _staged(ctx, source)
+        for stage in (TRANSFORM, ANONYMIZE, PLAN, DROPPED):
+            ctx.store.remove_stage(ctx.run_id, stage)
+        schema = staged.schema()
+        visible = schema.remove(schema.get_field_index(SEQ)) if SEQ in schema.names else schema
+        run_transform(sql, {name: visible.empty_table()})
+        ctx.write(PLAN, 0, schema.empty_table())
+        chunks = ctx.store.chunks(ctx.run_id, source)
+        if dedupe is not None:
+            kept = kept_positions(staged, schema, dedupe, _memory_mb())
+            for chunk in chunks:
+                rows = ctx.store.rows(ctx.run_id, source, chunk)
+                dropped = pa.array(dropped_positions(kept, chunk, rows), pa.int64())
+                ctx.write(DROPPED, chunk, pa.table({SEQ: dropped}))
+        return chunks
+
+
+def transformed_chunk(ctx: RunContext, chunk: int, plan: ChunkwiseTransform) -> pl.DataFrame:
+    """One chunk through a planned row-wise transformation; its rows in/out are staged as the
+    transform stage's stats for that chunk."""
+    with stage_errors(TRANSFORM, chunk):
+        schema = ctx.store.read_schema(ctx.run_id, PLAN, 0)
+        table = ctx.read(plan.source, chunk)
+        dropped = None
+        if SEQ in schema.names and ctx.store.exists(ctx.run_id, DROPPED, chunk):
+            dropped = ctx.read(DROPPED, chunk).column(SEQ).combine_chunks()
+        out = chunkwise(plan.sql, plan.input_name, table, schema, dropped)
+        ctx.stats(TRANSFORM, chunk, {"rows_in": table.num_rows, "rows_out": out.num_rows})
+    frame = pl.from_arrow(out)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def anonymize_chunk(
@@ -178,11 +219,15 @@ def anonymize_chunk(
     rules: AnonymizationRules,
     keys: KeyRing,
     source: str = TRANSFORM,
+    transform: ChunkwiseTransform | None = None,
 ) -> dict[str, Any]:
+    """Anonymize one staged chunk (`source`), or with `transform`, the chunk that planned
+    row-wise transformation gives."""
     from etl_express.stages.anonymize import anonymize_chunk as run
 
+    frame = transformed_chunk(ctx, chunk, transform) if transform else None
     with stage_errors(ANONYMIZE, chunk):
-        result = run(ctx.frame(source, chunk), rules, keys)
+        result = run(ctx.frame(source, chunk) if frame is None else frame, rules, keys)
         ctx.write(ANONYMIZE, chunk, result.frame)
         return ctx.stats(ANONYMIZE, chunk, {"stats": result.stats, "gate": result.gate})
 

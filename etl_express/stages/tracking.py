@@ -10,7 +10,9 @@ once the stage feeding them is done); a mapped chunk moves its stage's totals by
     extract      {"chunks", "inputs": {input: {"chunks"}}}
     field_rules  {"chunks", "chunks_expected", "rows_in", "rows_out", "rows_quarantined",
                   "inputs": {input: {the same, for that extraction input}}}
-    transform    {"chunks", "rows_in" (the field rules' rows out), "rows_out"}
+    transform    {"chunks", "rows_in" (the field rules' rows out), "rows_out"}; a row-wise
+                 transformation runs inside the anonymize chunks, which count its chunks:
+                 {"chunks", "chunks_expected", "rows_in", "rows_out"}
     anonymize    {"chunks", "chunks_expected", "rows_in", "rows_out", "gate_findings"}
     load_outbox  {"chunks", "chunks_expected", "rows_in", "rows_out" (rows in the batch)}
 """
@@ -61,7 +63,8 @@ STAGED: Final = ("field_rules", "transform", "anonymize", "load_outbox")
 # A stage made again voids the counts of every stage after it (a mapped one's chunks too).
 FEEDS: Final = {
     "extract": ("field_rules", "transform", "anonymize", "load_outbox"),
-    "transform": ("anonymize", "load_outbox"),
+    # A row-wise transformation counts chunks of its own (see `_transform_stats`).
+    "transform": ("transform", "anonymize", "load_outbox"),
 }
 
 
@@ -219,6 +222,13 @@ class _Tracker:
         if index is not None and index >= 0:  # one chunk of a mapped stage
             counts = _staged_chunk(self.run, self.stage, index, result)
             name = result.get("input") if isinstance(result, dict) else None
+            # A chunk that ran a row-wise transformation counts it first: the last stage
+            # recorded is the run's current one.
+            if isinstance(result, dict) and result.get("transform"):
+                moved = _staged_chunk(self.run, "transform", index, {"chunk": result["chunk"]})
+                if moved is not None:
+                    runs.record_chunk(self.engine, self.run_id, stage="transform", chunk=index,
+                                      counts=moved)  # fmt: skip
             runs.record_chunk(
                 self.engine, self.run_id, stage=self.stage, chunk=index,
                 counts=_result_counts(result) if counts is None else counts,
@@ -263,6 +273,9 @@ class _Tracker:
         """Rows in are the field rules' rows out that fed the transform (its input chunks say
         them); a task without a transformation passes its chunks on unchanged."""
         out = _dicts(result)
+        expect = {"anonymize": {"chunks": 0, "chunks_expected": len(out)}}
+        if out and all(c.get("transform") for c in out):  # planned: the chunks will count
+            return {"chunks": 0, "chunks_expected": len(out), "rows_in": 0, "rows_out": 0}, expect
         fed = _dicts(self.inputs[0]) if self.inputs else []
         stats = {"chunks": len(out), "rows_in": sum(_int(c.get("rows")) for c in fed)}
         staged = _staged_totals(self.run, self.stage)
@@ -270,7 +283,7 @@ class _Tracker:
             stats["rows_out"] = staged["rows_out"]
         elif out and all(c.get("stage") != self.stage for c in out):  # passed on unchanged
             stats["rows_out"] = stats["rows_in"]
-        return stats, {"anonymize": {"chunks": 0, "chunks_expected": len(out)}}
+        return stats, expect
 
     def _load_stats(self, result: Any) -> dict[str, Any]:
         """The outbox load removes the run's staging when done: its counts come from its result

@@ -109,6 +109,39 @@ def _kept_positions(con: Any, chunks: StagedChunks, schema: pa.Schema, dedupe: D
     return positions
 
 
+def kept_positions(
+    chunks: StagedChunks, schema: pa.Schema, dedupe: Dedupe, memory_mb: int = MEMORY_MB
+) -> Any:
+    """`_kept_positions` on a connection of its own (it runs no user SQL)."""
+    with _connect({}, 1, memory_mb=memory_mb) as con:
+        return _kept_positions(con, chunks, schema, dedupe)
+
+
+def dropped_positions(kept: Any, chunk: int, rows: int) -> Any:
+    """Positions (`_etlx_seq`) of chunk `chunk`'s `rows` rows that the dedupe drops. The field
+    rules number a chunk's rows 0..rows-1 above `chunk << 32`; `kept` is sorted."""
+    base = chunk << 32
+    lo, hi = np.searchsorted(kept, base), np.searchsorted(kept, base + rows)
+    mask = np.ones(rows, dtype=bool)
+    mask[kept[lo:hi] - base] = False
+    return np.flatnonzero(mask) + base
+
+
+def chunkwise(
+    sql: str, name: str, table: pa.Table, schema: pa.Schema, dropped: pa.Array | None = None
+) -> pa.Table:
+    """A row-wise transformation (see transform_mode) on one chunk: cast to the input's
+    schema over all chunks (a column null in a whole chunk is typed null there), rows the
+    run-wide dedupe drops removed, then `sql`."""
+    if not table.schema.equals(schema):
+        table = table.select(schema.names).cast(schema)
+    if SEQ in schema.names:
+        if dropped is not None and len(dropped):
+            table = table.filter(pc.invert(pc.is_in(table.column(SEQ), value_set=dropped)))
+        table = table.drop_columns([SEQ])
+    return run_transform(sql, {name: table})
+
+
 def _deduped(con: Any, chunks: StagedChunks, dedupe: Dedupe) -> pa.RecordBatchReader:
     schema = chunks.schema()
     kept = _kept_positions(con, chunks, schema, dedupe)

@@ -9,19 +9,36 @@ from Parquet rather than loading.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 TransformMode = Literal["per_chunk", "whole"]
 
 
 def transform_mode(sql: str) -> TransformMode:
+    return "per_chunk" if _row_wise_tables(sql) is not None else "whole"
+
+
+def chunkwise_input(sql: str, inputs: Collection[str]) -> str | None:
+    """The one input a row-wise transformation reads, when it can run chunk by chunk over
+    it; None otherwise (also for a query that reads no input at all, whose rows would be
+    repeated once per chunk)."""
+    tables = _row_wise_tables(sql)
+    if tables is None or len(tables) != 1 or len(inputs) != 1:
+        return None
+    (table,) = tables
+    return table if table in inputs else None
+
+
+def _row_wise_tables(sql: str) -> set[str] | None:
+    """Tables a row-wise query reads; None when it relates rows to each other."""
     import sqlglot
     from sqlglot import expressions as exp
 
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError:
-        return "whole"  # let DuckDB report the error with its own message
+        return None  # let DuckDB report the error with its own message
     relating = (
         exp.AggFunc,
         exp.Window,
@@ -34,7 +51,7 @@ def transform_mode(sql: str) -> TransformMode:
         exp.Subquery,
         exp.With,
     )
-    if any(tree.find(kind) for kind in relating):
-        return "whole"
+    if tree is None or any(tree.find(kind) for kind in relating):
+        return None
     tables = {t.name for t in tree.find_all(exp.Table)}
-    return "per_chunk" if len(tables) <= 1 else "whole"
+    return tables if len(tables) <= 1 else None

@@ -284,3 +284,65 @@ def test_cleanup_after_a_failed_run_removes_staging_and_hidden_table(
     assert store.chunks("etlx__people/manual__cleanup", "anonymize") == []
     # idempotent: nothing more to fail, staging already gone
     assert entry.cleanup(run, b) == {"discarded": [batch_id], "failed": [], "published": False}
+
+
+def _outbox_rows(url: str, table: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        return conn.execute(f"SELECT * FROM outbox.{table} ORDER BY id").fetchall()
+
+
+def test_row_wise_transformation_runs_in_the_chunks_with_the_same_outbox(env: str) -> None:
+    """A row-wise query is planned by transform and applied inside each anonymize chunk; the
+    same query made to need all rows (ORDER BY) runs once over all chunks. Same outbox."""
+    task_id = _task(env)
+    chunkwise = bundle(task_id)
+    run = run_info("manual__rowwise")
+    chunks = entry.extract(run, chunkwise)
+    cleaned = [entry.field_rules(run, chunkwise, c) for c in chunks]
+    shaped = entry.transform(run, chunkwise, cleaned)
+    assert [c.get("transform") for c in shaped] == ["source"] * 3
+    anonymized = [entry.anonymize(run, chunkwise, c) for c in shaped]
+    assert all(c["transform"] == "source" for c in anonymized)
+    ctx = runner.RunContext(StagingStore.from_settings(), "etlx__people/manual__rowwise")
+    moved = [ctx.store.read_json(ctx.run_id, runner.TRANSFORM, i) for i in range(3)]
+    # amount > 3 drops ids 1 and 2 from chunk 0; the run-wide dedupe drops the copy of id 7
+    assert sum(m["rows_in"] for m in moved) == ROWS + 1 and sum(m["rows_out"] for m in moved) == (
+        ROWS - 2
+    )
+    first = entry.load_outbox(run, chunkwise, anonymized)
+
+    whole = bundle(task_id)
+    sql = whole["scripts"][2]["spec"]["sql"]
+    whole["scripts"][2]["spec"]["sql"] = sql + " ORDER BY id"
+    second = run_all(run_info("manual__whole"), whole)
+    assert first["row_count"] == second["row_count"] == ROWS - 2
+    assert _outbox_rows(env, first["table_name"]) == _outbox_rows(env, second["table_name"])
+
+
+def test_a_bad_row_wise_query_fails_the_transform_stage_once(env: str) -> None:
+    b = bundle(_task(env))
+    b["scripts"][2]["spec"]["sql"] = "SELECT id, no_such_column FROM source"
+    run = run_info("manual__badsql")
+    cleaned = [entry.field_rules(run, b, c) for c in entry.extract(run, b)]
+    with pytest.raises(StageError) as failed:
+        entry.transform(run, b, cleaned)
+    assert (failed.value.stage, failed.value.chunk) == ("transform", None)
+    assert "no_such_column" in str(failed.value)
+
+
+def test_a_row_wise_query_failing_on_one_chunk_names_transform_and_that_chunk(env: str) -> None:
+    b = bundle(_task(env))
+    # only the rows of chunk 1 (ids 1001..2000) hold a value the cast refuses
+    b["scripts"][2]["spec"]["sql"] = (
+        "SELECT id, full_name, email, phone, birth_date, inn, city, "
+        "CAST(CASE WHEN id BETWEEN 1200 AND 1300 THEN 'x' ELSE '1' END AS INTEGER) AS v "
+        "FROM source"
+    )
+    run = run_info("manual__chunkfail")
+    cleaned = [entry.field_rules(run, b, c) for c in entry.extract(run, b)]
+    shaped = entry.transform(run, b, cleaned)
+    entry.anonymize(run, b, shaped[0])
+    with pytest.raises(StageError) as failed:
+        entry.anonymize(run, b, shaped[1])
+    assert (failed.value.stage, failed.value.chunk) == ("transform", 1)
+    assert "Иван" not in str(failed.value)

@@ -4,13 +4,20 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
 
 from etl_express.stages.errors import SafeMessageError
-from etl_express.stages.transform import run_transform, stream_transform
-from etl_express.stages.transform_mode import transform_mode
+from etl_express.stages.transform import (
+    SEQ,
+    chunkwise,
+    dropped_positions,
+    run_transform,
+    stream_transform,
+)
+from etl_express.stages.transform_mode import chunkwise_input, transform_mode
 
 
 def test_types_survive_and_sql_sees_named_inputs() -> None:
@@ -130,3 +137,36 @@ def test_an_empty_result_is_one_empty_batch_with_its_schema() -> None:
     batches = list(stream_transform("SELECT id, upper(name) AS name FROM t", {"t": table}))
     assert [b.num_rows for b in batches] == [0]
     assert batches[0].schema.names == ["id", "name"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "inputs", "expected"),
+    [
+        ("SELECT a, upper(b) AS b FROM input WHERE a > 1", ["input"], "input"),
+        ("SELECT 1 AS a", ["input"], None),  # reads no input: one row per chunk would be wrong
+        ("SELECT * FROM other", ["input"], None),
+        ("SELECT * FROM input", ["input", "other"], None),
+        ("SELECT count(*) FROM input", ["input"], None),
+        ("SELECT * FROM input UNION ALL SELECT * FROM input", ["input"], None),
+        ("not sql at all (", ["input"], None),
+    ],
+)
+def test_chunkwise_input(sql: str, inputs: list[str], expected: str | None) -> None:
+    assert chunkwise_input(sql, inputs) == expected
+
+
+def test_dropped_positions_are_the_chunks_rows_not_kept() -> None:
+    base = 2 << 32
+    kept = np.array([5, 1 << 32, base, base + 2, base + 3, 3 << 32])
+    assert dropped_positions(kept, 2, 5).tolist() == [base + 1, base + 4]
+    assert dropped_positions(kept, 4, 2).tolist() == [4 << 32, (4 << 32) + 1]
+    assert dropped_positions(kept, 2, 0).tolist() == []
+
+
+def test_chunkwise_casts_drops_and_hides_the_position() -> None:
+    schema = pa.schema([("a", pa.int64()), ("b", pa.string()), (SEQ, pa.int64())])
+    # a column null in this whole chunk arrives typed null
+    table = pa.table({"a": [1, 2, 3], "b": pa.nulls(3), SEQ: [10, 11, 12]})
+    out = chunkwise("SELECT * FROM input", "input", table, schema, pa.array([11], pa.int64()))
+    assert out.column_names == ["a", "b"] and out.schema.field("b").type == pa.string()
+    assert out.column("a").to_pylist() == [1, 3]
