@@ -63,6 +63,18 @@ def run_outputs(df: pl.DataFrame, outputs: Sequence[ColumnOutputs]) -> pl.DataFr
     return plan.select(exprs).collect() if exprs else pl.DataFrame()
 
 
+def run_on_distinct(df: pl.DataFrame, column: str, outputs: ColumnOutputs) -> pl.DataFrame:
+    """`run_outputs` for outputs of `column` alone, evaluated once per distinct value (null
+    included) and joined back to the rows in order. For keyed outputs on repeated values:
+    an HMAC per row cost 55 ms per 100k fake names, 80 distinct ones and the join 5."""
+    distinct = df.select(column).unique()
+    key = f"__distinct_{column}"
+    mapping = distinct.rename({column: key}).hstack(run_outputs(distinct, [outputs]).get_columns())
+    rows = df.select(pl.col(column).alias(key))
+    joined = rows.join(mapping, on=key, how="left", nulls_equal=True, maintain_order="left")
+    return joined.drop(key)
+
+
 def keyed_stages(
     text: pl.Expr, subkey: str, tmp: str
 ) -> tuple[list[list[pl.Expr]], pl.Expr, list[pl.Expr]]:

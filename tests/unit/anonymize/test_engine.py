@@ -138,3 +138,49 @@ def test_text_rule_on_non_text_column_named(keys: KeyRing) -> None:
     with pytest.raises(ValidationFailed) as info:
         anonymize_frame(FRAME, rules, keys, detector=StubDetector())
     assert info.value.errors[0].path == "$.text_columns.id"
+
+
+def test_repeated_values_get_the_same_outputs_as_per_row(keys: KeyRing) -> None:
+    """Keyed operators run once per distinct value when values repeat; the frame must be the
+    one the per-row path gives, nulls, token columns and column order included."""
+    from etl_express.anonymize.operators import column_outputs, run_outputs
+
+    names = ["Анна Петрова", "John Smith", None, "Ян Ли"] * 10
+    frame = pl.DataFrame(
+        {
+            "id": list(range(40)),
+            "name": names,
+            "email": ["a@x.ru", None] * 20,
+            "inn": pl.Series([7707083893, None, 500100732259, 42] * 10, dtype=pl.Int64),
+        }
+    )
+    rules = parse_rules(
+        {
+            "columns": {
+                "name": {"operator": "fake", "kind": "person_name", "token_column": "pid"},
+                "email": {"operator": "pseudonym", "prefix": "em_"},
+                "inn": {"operator": "pseudonym", "alphabet": "base32", "length": 20},
+            },
+        }
+    )
+    out = anonymize_frame(frame, rules, keys).frame
+    per_row = run_outputs(
+        frame,
+        [column_outputs(c, rules.columns[c], frame.schema[c], keys) for c in rules.columns],
+    )
+    assert out.columns == ["id", "name", "pid", "email", "inn"]
+    assert out.drop("id").equals(per_row)
+    assert out["name"][2] is None and out["email"][1] is None and out["inn"][1] is None
+
+
+def test_typed_columns_counted_changed_by_value(keys: KeyRing) -> None:
+    import datetime as dt
+
+    frame = pl.DataFrame({"born": [dt.date(1980, 5, 6), dt.date(1980, 1, 1), None]})
+    rules = parse_rules(
+        {"columns": {"born": {"operator": "generalize", "kind": "date", "to": "year"}}}
+    )
+    result = anonymize_frame(frame, rules, keys)
+    assert result.frame["born"].to_list() == [dt.date(1980, 1, 1), dt.date(1980, 1, 1), None]
+    stats = result.stats["columns"]["born"]
+    assert (stats["non_null"], stats["changed"], stats["nullified"]) == (2, 1, 0)
