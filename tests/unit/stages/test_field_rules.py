@@ -113,6 +113,21 @@ def test_dedupe_keeps_first_and_counts() -> None:
     assert result.stats["rows_deduplicated"] == 2
 
 
+def test_dedupe_keeps_last_on_several_keys_in_input_order() -> None:
+    frame = pl.DataFrame(
+        {
+            "k": [1, 1, None, 2, 1, None],
+            "j": ["x", "y", None, "x", "x", None],
+            "v": ["a", "b", "c", "d", "e", "f"],
+        }
+    )
+    config = FieldRulesConfig(dedupe_keys=("k", "j"), dedupe_keep="last")
+    result = apply_field_rules(frame, config)
+    # nulls are one key value, as in polars' unique
+    assert result.clean["v"].to_list() == ["b", "d", "e", "f"]
+    assert result.stats["rows_deduplicated"] == 2
+
+
 def test_empty_input_keeps_schema() -> None:
     frame = pl.DataFrame({"id": [], "p": []}, schema={"id": pl.String, "p": pl.String})
     config = FieldRulesConfig(
