@@ -135,35 +135,58 @@ def _normalized(text: pl.Series) -> pl.Series:
     return text.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
 
 
+def _utf8(text: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of a String series' values end to end, and where each value starts
+    (n + 1 offsets into those bytes; a null is an empty stretch)."""
+    arr = text.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
+    _validity, offsets, data = arr.buffers()
+    ends = np.frombuffer(offsets, np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    if data is None or len(arr) == 0:
+        return np.empty(0, np.uint8), np.zeros(len(arr) + 1, np.int64)
+    return np.frombuffer(data, np.uint8)[ends[0] : ends[-1]], ends - ends[0]
+
+
+def _per_value(marked: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many bytes of each value `marked` flags (`ends` from `_utf8`). reduceat sums from
+    each start to the next (the last value to the padded end) and gives an empty value the
+    byte after it, hence the reset."""
+    if len(ends) == 1:
+        return np.zeros(0, np.int64)
+    counts = np.add.reduceat(np.append(marked, False), ends[:-1], dtype=np.int64)
+    counts[ends[1:] == ends[:-1]] = 0
+    return counts
+
+
 def _digits_only(text: pl.Series) -> pl.Series:
     """Each value of a String series without its non-digits (the regex `[^0-9]+` -> "", digits
     meaning ASCII 0-9), from one numpy pass over the Arrow bytes: a UTF-8 character other
     than 0-9 has no byte in 0x30-0x39, so dropping those bytes drops exactly those
     characters. The regex replacement cost 31 ms per 100k hex pseudonyms, this 6."""
-    arr = text.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
-    _validity, offsets, data = arr.buffers()
-    ends = np.frombuffer(offsets, np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    if data is None or len(arr) == 0:
-        return pl.Series(text.name, [""] * len(arr), dtype=pl.String).set(text.is_null(), None)
-    chars = np.frombuffer(data, np.uint8)[ends[0] : ends[-1]]
+    chars, ends = _utf8(text)
     keep = (chars - np.uint8(0x30)) < 10
-    # Kept bytes per value; reduceat sums from each start to the next (its last value runs
-    # to the padded end) and gives an empty value the next byte, hence the mask.
-    counts = np.add.reduceat(np.append(keep, False), ends[:-1] - ends[0], dtype=np.int64)
-    counts[ends[1:] == ends[:-1]] = 0
-    new_ends = np.zeros(len(arr) + 1, np.int64)
-    np.cumsum(counts, out=new_ends[1:])
+    new_ends = np.zeros(len(ends), np.int64)
+    np.cumsum(_per_value(keep, ends), out=new_ends[1:])
     digits = pa.LargeStringArray.from_buffers(
-        len(arr), pa.py_buffer(new_ends), pa.py_buffer(np.compress(keep, chars))
+        len(ends) - 1, pa.py_buffer(new_ends), pa.py_buffer(np.compress(keep, chars))
     )
     result = pl.Series(text.name, digits)
     return result.set(text.is_null(), None) if text.has_nulls() else result
 
 
-def _forms(values: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """(text form, digits form) of each value, before the length tests of `_valid_forms`.
-    Typed values take the forms of their text; the canonical text of numbers and dates has
-    no case or spaces to normalize, so that work is skipped (a unit test holds the shortcut
+def _normal_already(text: pl.Series) -> pl.Series:
+    """Whether each value is its own text form: only ASCII bytes from 0x21 to 0x7f and no
+    A-Z, so no whitespace to strip or collapse and no case to fold (hex pseudonyms, digit
+    strings, most e-mail addresses). Normalizing those cost 8-17 ms per 100k."""
+    chars, ends = _utf8(text)
+    may_change = (chars <= 0x20) | ((chars - np.uint8(0x41)) < 26) | (chars >= 0x80)
+    return pl.Series(_per_value(may_change, ends) == 0)
+
+
+def _forms(values: pl.Series, *, normal: bool = False) -> tuple[pl.Series, pl.Series]:
+    """(text form, digits form) of each value, before the length tests of `_valid_forms`;
+    `normal`: String values known to be their own text form (`_normal_already`). Typed
+    values take the forms of their text; the canonical text of numbers and dates has no
+    case or spaces to normalize, so that work is skipped (a unit test holds the shortcut
     to the forms of the same text)."""
     dtype = values.dtype
     text = values.cast(pl.String)
@@ -171,9 +194,24 @@ def _forms(values: pl.Series) -> tuple[pl.Series, pl.Series]:
         # A date has 8 digits at most; a timestamp's digits depend on how it was printed,
         # so only the text form is comparable.
         return text, pl.repeat(None, len(text), dtype=pl.String, eager=True)
-    if dtype.is_integer() or isinstance(dtype, pl.Decimal):
+    if dtype.is_integer():
+        return text, text.str.strip_chars_start("-")
+    if normal or isinstance(dtype, pl.Decimal):
         return text, _digits_only(text)
     return _normalized(text), _digits_only(text)
+
+
+def _form_parts(rows: pl.DataFrame) -> list[tuple[pl.DataFrame, tuple[pl.Series, pl.Series]]]:
+    """`rows` ("v", ...) in parts, each with the forms of its "v": String values that are
+    their own text form apart from the others, so only those are normalized."""
+    values = rows["v"]
+    if values.dtype != pl.String or values.is_empty():
+        return [(rows, _forms(values))]
+    normal = _normal_already(values)
+    if normal.all() or not normal.any():
+        return [(rows, _forms(values, normal=bool(normal[0])))]
+    clean, other = rows.filter(normal), rows.filter(~normal)
+    return [(clean, _forms(clean["v"], normal=True)), (other, _forms(other["v"]))]
 
 
 def _valid_forms(seeds: tuple[int, int]) -> tuple[pl.Expr, pl.Expr]:
@@ -196,8 +234,9 @@ def _hashed_forms(
     values: pl.Series, seeds: tuple[int, int], *, counted: bool = True
 ) -> pl.DataFrame:
     """The hash of each form ("ht", "hd") of the non-null `values` and, when `counted`, how
-    many cells each row stands for ("n"). Values are grouped first unless nearly all are
-    distinct: grouping 100k distinct emails cost more than computing their forms twice."""
+    many cells each row stands for ("n"), in no particular order. Values are grouped first
+    unless nearly all are distinct: grouping 100k distinct emails cost more than computing
+    their forms twice."""
     if values.dtype == pl.Boolean:  # carries no personal value
         schema = {"n": pl.UInt32} if counted else {}
         return pl.DataFrame(schema={**schema, "ht": pl.UInt64, "hd": pl.UInt64})
@@ -207,10 +246,12 @@ def _hashed_forms(
         rows = rows.group_by("v").len(name="n") if counted else rows.unique()
     elif counted:
         rows = rows.with_columns(n=pl.lit(1, pl.UInt32))
-    forms = _forms(rows["v"])
     ht, hd = _valid_forms(seeds)
-    staged = rows.with_columns(_t=forms[0], _d=forms[1])
-    return staged.select(*(["n"] if counted else []), ht=ht, hd=hd)
+    hashed = [
+        part.with_columns(_t=text, _d=digits).select(*(["n"] if counted else []), ht=ht, hd=hd)
+        for part, (text, digits) in _form_parts(rows)
+    ]
+    return pl.concat(hashed) if len(hashed) > 1 else hashed[0]
 
 
 def hash_values(values: pl.Series, keys: KeyRing) -> pl.Series:

@@ -9,6 +9,8 @@ from etl_express.anonymize.gate import (
     GateReason,
     _digits_only,
     _forms,
+    _hashed_forms,
+    _valid_forms,
     build_leak_index,
     check_batch,
 )
@@ -280,3 +282,24 @@ def test_typed_forms_are_the_forms_of_their_text() -> None:
         assert typed_forms[0].to_list() == text_forms[0].to_list(), typed.dtype
         if not typed.dtype.is_temporal():  # timestamps: text form only
             assert typed_forms[1].to_list() == text_forms[1].to_list(), typed.dtype
+
+
+def test_values_already_normal_skip_normalizing_with_the_same_hashes() -> None:
+    mixed = pl.Series(
+        ["abc", "ABC", " abc", "a  b", "a\tb", "x\u00a0y", "Ärger", "ǅx", "\x1fq", "q\x7f",
+         "79001234567", "+7 (900) 123-45-67", "c5e6a74f92c219ca", "", "a", None, "abc"]
+    )  # fmt: skip
+    seeds = (11, 22)
+    ht, hd = _valid_forms(seeds)
+    for values in (mixed, mixed.filter(mixed.str.contains("^[a-z0-9]+$")), mixed.slice(1, 6)):
+        expected = (
+            values.drop_nulls()
+            .to_frame("v")
+            .select(
+                n=pl.lit(1, pl.UInt32),
+                _t=pl.col("v").str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " "),
+                _d=pl.col("v").str.replace_all(r"[^0-9]+", ""),
+            )
+        )
+        expected = expected.select("n", ht=ht, hd=hd).sort(pl.all())
+        assert _hashed_forms(values, seeds).sort(pl.all()).equals(expected), values.to_list()
