@@ -69,9 +69,9 @@ class TextNeedles:
 
 @dataclass(frozen=True)
 class LeakIndex:
-    """Keyed hashes of original personal values (`hashes`) and of replacement values the
-    engine itself inserted into text (`allowed`: a fake name is not a leak); `needles` for
-    the search inside text columns."""
+    """Keyed hashes of original personal values (`hashes`, repeats possible) and of
+    replacement values the engine itself inserted into text (`allowed`: a fake name is not
+    a leak); `needles` for the search inside text columns."""
 
     hashes: pl.Series
     allowed: pl.Series
@@ -289,7 +289,9 @@ def build_leak_index(
                       counted=False)
     )  # fmt: skip
     stacked = pl.concat(parts)
-    hashes = pl.concat([stacked["ht"], stacked["hd"]]).drop_nulls().unique()
+    # Not made unique: the check's is_in builds a set of them anyway, and unique() over
+    # 400k hashes (which nearly all differ) cost 12 ms per 100k rows.
+    hashes = pl.concat([stacked["ht"], stacked["hd"]], rechunk=True).drop_nulls()
     allowed = hash_values(pl.Series(list(inserted_values), dtype=pl.String), keys)
     return LeakIndex(hashes, allowed, keys.version, needles)
 
