@@ -157,12 +157,13 @@ def _per_value(marked: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _digits_only(text: pl.Series) -> pl.Series:
+def _digits_only(text: pl.Series, utf8: tuple[np.ndarray, np.ndarray] | None = None) -> pl.Series:
     """Each value of a String series without its non-digits (the regex `[^0-9]+` -> "", digits
-    meaning ASCII 0-9), from one numpy pass over the Arrow bytes: a UTF-8 character other
-    than 0-9 has no byte in 0x30-0x39, so dropping those bytes drops exactly those
-    characters. The regex replacement cost 31 ms per 100k hex pseudonyms, this 6."""
-    chars, ends = _utf8(text)
+    meaning ASCII 0-9), from one numpy pass over the Arrow bytes (`utf8`: `_utf8(text)` if
+    already taken): a UTF-8 character other than 0-9 has no byte in 0x30-0x39, so dropping
+    those bytes drops exactly those characters. The regex replacement cost 31 ms per 100k
+    hex pseudonyms, this 6."""
+    chars, ends = utf8 if utf8 is not None else _utf8(text)
     keep = (chars - np.uint8(0x30)) < 10
     new_ends = np.zeros(len(ends), np.int64)
     np.cumsum(_per_value(keep, ends), out=new_ends[1:])
@@ -173,20 +174,20 @@ def _digits_only(text: pl.Series) -> pl.Series:
     return result.set(text.is_null(), None) if text.has_nulls() else result
 
 
-def _normal_already(text: pl.Series) -> pl.Series:
-    """Whether each value is its own text form: only ASCII bytes from 0x21 to 0x7f and no
-    A-Z, so no whitespace to strip or collapse and no case to fold (hex pseudonyms, digit
-    strings, most e-mail addresses). Normalizing those cost 8-17 ms per 100k."""
-    chars, ends = _utf8(text)
+def _normal_already(utf8: tuple[np.ndarray, np.ndarray]) -> pl.Series:
+    """Whether each value (`_utf8` of a String series) is its own text form: only ASCII
+    bytes from 0x21 to 0x7f and no A-Z, so no whitespace to strip or collapse and no case
+    to fold (hex pseudonyms, digit strings, most e-mail addresses). Normalizing those cost
+    8-17 ms per 100k."""
+    chars, ends = utf8
     may_change = (chars <= 0x20) | ((chars - np.uint8(0x41)) < 26) | (chars >= 0x80)
     return pl.Series(_per_value(may_change, ends) == 0)
 
 
-def _forms(values: pl.Series, *, normal: bool = False) -> tuple[pl.Series, pl.Series]:
-    """(text form, digits form) of each value, before the length tests of `_valid_forms`;
-    `normal`: String values known to be their own text form (`_normal_already`). Typed
-    values take the forms of their text; the canonical text of numbers and dates has no
-    case or spaces to normalize, so that work is skipped (a unit test holds the shortcut
+def _forms(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(text form, digits form) of each value, before the length tests of `_valid_forms`.
+    Typed values take the forms of their text; the canonical text of numbers and dates has
+    no case or spaces to normalize, so that work is skipped (a unit test holds the shortcut
     to the forms of the same text)."""
     dtype = values.dtype
     text = values.cast(pl.String)
@@ -196,22 +197,27 @@ def _forms(values: pl.Series, *, normal: bool = False) -> tuple[pl.Series, pl.Se
         return text, pl.repeat(None, len(text), dtype=pl.String, eager=True)
     if dtype.is_integer():
         return text, text.str.strip_chars_start("-")
-    if normal or isinstance(dtype, pl.Decimal):
+    if isinstance(dtype, pl.Decimal):
         return text, _digits_only(text)
     return _normalized(text), _digits_only(text)
 
 
-def _form_parts(rows: pl.DataFrame) -> list[tuple[pl.DataFrame, tuple[pl.Series, pl.Series]]]:
-    """`rows` ("v", ...) in parts, each with the forms of its "v": String values that are
-    their own text form apart from the others, so only those are normalized."""
+def _with_forms(rows: pl.DataFrame) -> list[pl.DataFrame]:
+    """`rows` ("v", ...) with the forms of "v" ("_t", "_d"), in parts: String values that
+    are their own text form apart from the others, so only those are normalized."""
     values = rows["v"]
     if values.dtype != pl.String or values.is_empty():
-        return [(rows, _forms(values))]
-    normal = _normal_already(values)
-    if normal.all() or not normal.any():
-        return [(rows, _forms(values, normal=bool(normal[0])))]
+        text, digits = _forms(values)
+        return [rows.with_columns(_t=text, _d=digits)]
+    utf8 = _utf8(values)
+    rows = rows.with_columns(_d=_digits_only(values, utf8))
+    normal = _normal_already(utf8)
+    if normal.all():
+        return [rows.with_columns(_t=values)]
+    if not normal.any():
+        return [rows.with_columns(_t=_normalized(values))]
     clean, other = rows.filter(normal), rows.filter(~normal)
-    return [(clean, _forms(clean["v"], normal=True)), (other, _forms(other["v"]))]
+    return [clean.with_columns(_t=clean["v"]), other.with_columns(_t=_normalized(other["v"]))]
 
 
 def _valid_forms(seeds: tuple[int, int]) -> tuple[pl.Expr, pl.Expr]:
@@ -247,10 +253,7 @@ def _hashed_forms(
     elif counted:
         rows = rows.with_columns(n=pl.lit(1, pl.UInt32))
     ht, hd = _valid_forms(seeds)
-    hashed = [
-        part.with_columns(_t=text, _d=digits).select(*(["n"] if counted else []), ht=ht, hd=hd)
-        for part, (text, digits) in _form_parts(rows)
-    ]
+    hashed = [part.select(*(["n"] if counted else []), ht=ht, hd=hd) for part in _with_forms(rows)]
     return pl.concat(hashed) if len(hashed) > 1 else hashed[0]
 
 
