@@ -16,7 +16,17 @@ import pyarrow as pa
 
 from etl_express.stages.checks import check_expr
 from etl_express.stages.cleaning import apply_step, step_name
-from etl_express.stages.config import Cast, FieldRulesConfig
+from etl_express.stages.config import (
+    Case,
+    Cast,
+    Email,
+    FieldRule,
+    FieldRulesConfig,
+    ParseDate,
+    Phone,
+    RegexReplace,
+    Step,
+)
 from etl_express.stages.errors import SafeMessageError
 
 REASONS = "_etlx_reasons"
@@ -24,6 +34,9 @@ SEVERITY = "_etlx_severity"
 _OK = "__etlx_ok_"
 _ROW = "__etlx_row"
 _STRICT = "__etlx_strict_"
+_SAMPLE = 2_000
+# Steps run on distinct values when there are at most one per this many rows.
+_DISTINCT_SHARE = 20
 
 
 @dataclass
@@ -49,6 +62,66 @@ def _missing(frame: pl.DataFrame, config: FieldRulesConfig) -> list[str]:
     return sorted({c for c in wanted if c not in frame.columns})
 
 
+def _value_wise(step: Step) -> bool:
+    """A step whose result for a value does not depend on the other rows or columns."""
+    if isinstance(step, Phone):
+        return step.region_column is None
+    # Text to date/datetime without a format: polars infers the format from the column.
+    return not (isinstance(step, Cast) and step.to in ("date", "datetime", "timestamptz"))
+
+
+def _costly(step: Step) -> bool:
+    # Trim, null_if, default and most casts cost less (1-3 ms per 100k) than mapping back.
+    return isinstance(step, Case | Email | Phone | RegexReplace | ParseDate)
+
+
+def _distinct_steps(frame: pl.DataFrame, rule: FieldRule, names: list[str]) -> pl.DataFrame | None:
+    """The rule's step columns computed once per distinct value of a repetitive text column
+    (one row per value, the value in `rule.column`), or None where that does not pay.
+
+    Most steps map a value to a value (`_value_wise`), so a city column of 7 values is
+    trimmed and title-cased 7 times, then mapped back (16 -> 4 ms per 100k rows). A 2,000-row
+    sample keeps mostly-distinct columns from paying for it.
+    """
+    column = frame.get_column(rule.column)
+    if column.dtype != pl.String or column.is_empty():
+        return None
+    if not all(_value_wise(s) for s in rule.steps) or not any(_costly(s) for s in rule.steps):
+        return None
+    sample = column.head(_SAMPLE)
+    if sample.n_unique() * _DISTINCT_SHARE > len(sample):
+        return None
+    distinct = column.unique()
+    if len(distinct) * _DISTINCT_SHARE > len(column):
+        return None
+    lf = distinct.to_frame().lazy()
+    previous = rule.column
+    for step, helper in zip(rule.steps, names, strict=True):
+        lf = apply_step(lf, step, previous, helper, lf.collect_schema()[previous])
+        previous = helper
+    return lf.collect()
+
+
+def _step_columns(
+    lf: pl.LazyFrame, frame: pl.DataFrame, rule: FieldRule, names: list[str]
+) -> pl.LazyFrame:
+    """`lf` with one column per step of `rule` (named `names`), each step reading the last."""
+    distinct = _distinct_steps(frame, rule, names)
+    if distinct is not None:
+        values = distinct.get_column(rule.column)
+        return lf.with_columns(
+            pl.col(rule.column)
+            .replace_strict(values, distinct.get_column(h), return_dtype=distinct.schema[h])
+            .alias(h)
+            for h in names
+        )
+    previous = rule.column
+    for step, helper in zip(rule.steps, names, strict=True):
+        lf = apply_step(lf, step, previous, helper, lf.collect_schema()[previous])
+        previous = helper
+    return lf
+
+
 def _clean(
     frame: pl.DataFrame, config: FieldRulesConfig
 ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
@@ -56,13 +129,11 @@ def _clean(
     helpers: list[tuple[str, str, str, str]] = []  # (helper, previous, column, step)
     strict: list[tuple[str, str, str]] = []  # (helper, previous, column) of strict casts
     finals: dict[str, str] = {}
-    schema = dict(frame.schema)
     for f_index, rule in enumerate(config.fields):
+        names = [f"__etlx_f{f_index}_s{s_index}" for s_index in range(len(rule.steps))]
+        lf = _step_columns(lf, frame, rule, names)
         previous = rule.column
-        for s_index, step in enumerate(rule.steps):
-            helper = f"__etlx_f{f_index}_s{s_index}"
-            lf = apply_step(lf, step, previous, helper, schema[previous])
-            schema[helper] = lf.collect_schema()[helper]
+        for step, helper in zip(rule.steps, names, strict=True):
             helpers.append((helper, previous, rule.column, step_name(step)))
             if isinstance(step, Cast) and step.strict:
                 strict.append((helper, previous, rule.column))

@@ -152,3 +152,22 @@ def test_missing_columns_are_named() -> None:
     config = FieldRulesConfig(fields=(FieldRule("nope", (Trim(),)),))
     with pytest.raises(SafeMessageError, match="nope"):
         apply_field_rules(pl.DataFrame({"a": [1]}), config)
+
+
+def test_repetitive_text_column_gives_the_same_values_and_counts() -> None:
+    # few distinct values: the steps run once per value and are mapped back to the rows
+    frame = pl.DataFrame({"c": ["  moscow ", None, "n/a", " LONDON"] * 50})
+    steps = (Trim(), NullIf(("n/a",)), Case("title"), Default("Unknown"))
+    result = apply_field_rules(frame, FieldRulesConfig(fields=(FieldRule("c", steps),)))
+    assert result.clean["c"].to_list() == ["Moscow", "Unknown", "Unknown", "London"] * 50
+    counts = [(s["step"], s["nullified"], s["filled"]) for s in result.stats["steps"]]
+    assert counts == [("trim", 0, 0), ("null_if", 50, 0), ("case", 0, 0), ("default", 0, 100)]
+
+
+def test_repetitive_text_column_with_a_strict_cast_quarantines_its_rows() -> None:
+    frame = pl.DataFrame({"c": ["1", " 2", "X"] * 40, "k": list(range(120))})
+    steps = (Case("lower"), Cast("int", strict=True))
+    result = apply_field_rules(frame, FieldRulesConfig(fields=(FieldRule("c", steps),)))
+    assert result.clean["c"].to_list() == [1, 2] * 40
+    assert result.quarantine["c"].to_list() == ["X"] * 40
+    assert set(result.quarantine[REASONS].to_list()) == {"cast(c)"}
