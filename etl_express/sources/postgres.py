@@ -12,7 +12,11 @@ ourselves in Python would cost far more than that difference, so ADBC is the pat
   ``current_setting(...)::<type>`` — values never become SQL text.
 - ``numeric`` arrives as a string-backed extension type; it is cast to ``decimal128`` with the
   column's own precision/scale (from the field's typmod). A value that does not fit raises
-  instead of rounding.
+  instead of rounding. The driver's own numeric-to-text conversion cost 0.33 s of client CPU
+  per million values, the server's ``::text`` 0.06 s more on the server than sending binary:
+  so when the result has numeric columns (learnt from the prepared statement's schema), the
+  query is wrapped to select them as text (the same strings, checked on 900k values) and
+  cast with the typmods from that schema. Bench extract: 1.23 -> 0.95 s client CPU per 1M rows.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pyarrow as pa
@@ -108,19 +113,54 @@ def _is_pg_numeric(field_: pa.Field) -> bool:
     return (field_.metadata or {}).get(b"POSTGRESQL:type") == b"numeric"
 
 
-def normalize_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Turn driver-specific columns into plain Arrow types (numeric → decimal)."""
+def normalize_batch(
+    batch: pa.RecordBatch, decimals: dict[str, pa.DataType] | None = None
+) -> pa.RecordBatch:
+    """Turn driver-specific columns into plain Arrow types (numeric → decimal); `decimals`
+    names columns that arrive as text and their decimal types (see `numeric_as_text`)."""
     columns: list[pa.Array] = []
     fields: list[pa.Field] = []
     for field_, column in zip(batch.schema, batch.columns, strict=True):
-        if _is_pg_numeric(field_):
+        target = (decimals or {}).get(field_.name)
+        if target is None and _is_pg_numeric(field_):
             target = _decimal_type(field_)
+        if target is not None:
             storage = column.storage if isinstance(column, pa.ExtensionArray) else column
             column = pc.cast(storage, target)
             field_ = pa.field(field_.name, target, field_.nullable)
         columns.append(column)
         fields.append(pa.field(field_.name, field_.type, field_.nullable))
     return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
+
+
+def numeric_as_text(query: str, schema: pa.Schema) -> tuple[str, dict[str, pa.DataType]]:
+    """`query` wrapped to select its numeric columns as text, and their decimal types; the
+    query itself when it has none (or repeats a column name, which a wrapper cannot pick)."""
+    numeric = {f.name: _decimal_type(f) for f in schema if _is_pg_numeric(f)}
+    if not numeric or len(set(schema.names)) != len(schema.names):
+        return query, {}
+    columns = ", ".join(
+        f"{_quote_ident(name)}::text AS {_quote_ident(name)}" if name in numeric
+        else _quote_ident(name)
+        for name in schema.names
+    )  # fmt: skip
+    # newlines: the query may end in a -- comment
+    return f"SELECT {columns} FROM (\n{query.strip().rstrip(';')}\n) AS etlx_numeric", numeric
+
+
+def _with_numeric_as_text(
+    cur: Any, query: str, error: type[Exception]
+) -> tuple[str, dict[str, pa.DataType]]:
+    """`numeric_as_text` for `query`, or `query` itself if the wrapped query does not prepare
+    (a query that is no valid subquery runs as written)."""
+    wrapped, decimals = numeric_as_text(query, cur.adbc_execute_schema(query))
+    if not decimals:
+        return query, {}
+    try:
+        cur.adbc_execute_schema(wrapped)
+    except error:
+        return query, {}
+    return wrapped, decimals
 
 
 class PostgresSource:
@@ -141,14 +181,16 @@ class PostgresSource:
             cur.adbc_statement.set_options(
                 **{"adbc.postgresql.batch_size_hint_bytes": str(_BATCH_HINT_BYTES)}
             )
+            query, decimals = _with_numeric_as_text(cur, query, adbc.Error)
             cur.execute(query)
             reader = cur.fetch_record_batch()
             seen = False
             for batch in reader:
                 seen = True
-                yield normalize_batch(batch)
+                yield normalize_batch(batch, decimals)
             if not seen:
-                yield normalize_batch(pa.RecordBatch.from_pylist([], schema=reader.schema))
+                empty = pa.RecordBatch.from_pylist([], schema=reader.schema)
+                yield normalize_batch(empty, decimals)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         try:
