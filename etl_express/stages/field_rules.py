@@ -9,7 +9,7 @@ the whole chunk.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 import pyarrow as pa
@@ -34,6 +34,9 @@ SEVERITY = "_etlx_severity"
 _OK = "__etlx_ok_"
 _ROW = "__etlx_row"
 _STRICT = "__etlx_strict_"
+# Column-wise steps over one chunk in memory: the streaming engine (polars 2's default) cut
+# the chunk into morsels and cost 5-9% more CPU on the bench field rules.
+_ENGINE: Final = "in-memory"
 _SAMPLE = 2_000
 # Steps run on distinct values when there are at most one per this many rows.
 _DISTINCT_SHARE = 20
@@ -99,7 +102,7 @@ def _distinct_steps(frame: pl.DataFrame, rule: FieldRule, names: list[str]) -> p
     for step, helper in zip(rule.steps, names, strict=True):
         lf = apply_step(lf, step, previous, helper, lf.collect_schema()[previous])
         previous = helper
-    return lf.collect()
+    return lf.collect(engine=_ENGINE)
 
 
 def _step_columns(
@@ -139,7 +142,7 @@ def _clean(
                 strict.append((helper, previous, rule.column))
             previous = helper
         finals[rule.rename or rule.column] = previous
-    out = lf.collect()
+    out = lf.collect(engine=_ENGINE)
     stats = []
     for helper, previous, column, name in helpers:
         delta = out[helper].null_count() - out[previous].null_count()
