@@ -36,6 +36,7 @@ _N19 = list(range(1, 10))
 _RU = [3, 4, 8, 9]
 # (country prefix to add, leading digits to drop): what a matching rule does to the digits.
 _ACTIONS = (("", 0), ("7", 1), ("7", 0), ("1", 0), ("44", 1))
+_DROPS_ONE = [i for i, (_, cut) in enumerate(_ACTIONS) if cut == 1]  # the others drop none
 # "x123", "ext. 123", "extension 123", "доб. 123", "#123" at the end, after the number's digits.
 # Group 1 is the part cut off (the digit before it stays): extracting it and stripping it as a
 # suffix costs half of a `replace` with "${1}", polars' capture-expanding path.
@@ -168,15 +169,16 @@ def normalize_phone(
         row_region = pl.col(region_column).cast(pl.String).str.strip_chars().str.to_uppercase()
         frame = frame.with_columns(row_region.alias(_REGION))
     action = pl.when(pl.col(_INTL)).then(_decide(_international())).otherwise(national)
-    codes = list(range(len(_ACTIONS)))
     code = pl.col(_ACTION)
-    prefix = code.replace_strict(codes, [a for a, _ in _ACTIONS], return_dtype=pl.String)
-    drop = code.replace_strict(codes, [d for _, d in _ACTIONS], return_dtype=pl.Int32)
+    plus = code.replace_strict(
+        list(range(len(_ACTIONS))), [f"+{add}" for add, _ in _ACTIONS], return_dtype=pl.String
+    )
+    drop = code.is_in(_DROPS_ONE).cast(pl.Int32)
     digits = pl.col(_DIGITS).str.slice(drop + pl.col(_SKIP))
     helpers = [_TEXT, _DIGITS, _LEN, _INTL, _SKIP, _HEAD, _ACTION, *_C]
     return (
         _prepared(frame, source)
         .with_columns(action.alias(_ACTION))
-        .with_columns(pl.concat_str([pl.lit("+"), prefix, digits]).alias(target))
+        .with_columns(pl.concat_str([plus, digits]).alias(target))
         .drop(*helpers, *([_REGION] if region_column else []))
     )
