@@ -12,9 +12,14 @@ holds the originals anyway), and an HMAC per distinct value of every output cell
 (bench, 100k rows x 12 columns: 2.3 s vs 0.09 s). A collision can only block a clean batch for
 review, never let a leak through; with 2^64 values its odds per chunk are below 1e-6.
 
-Normalization: strip, casefold, collapse whitespace; values with >= 9 digits are also
-compared by their digits alone, so "+7 (931) 491-26-60" and "79314912660" match (9 keeps
-8-digit dates out of the digit comparison).
+Normalization: strip, casefold, collapse whitespace. Values written as numbers (no letter of
+any script: digits, spaces and punctuation only) with >= 9 digits are also compared by their
+digits alone, so "+7 (931) 491-26-60", "7707 083 893" and "79314912660" match (9 keeps 8-digit
+dates out of the digit comparison). A value with a letter is compared as text only: the digits
+of a word or token ("3175c43ee1d8e4d5" -> "3175431845") are nobody's number, and a hex
+pseudonym's digits equalled one of the chunk's 100k INNs in 4 of 10 bench chunks. Originals
+and outputs follow the same rule. A number written among words ("ИНН 7707083893") is for the
+search inside text columns to find.
 
 Text columns are also searched for original values written inside them ("пишите на
 anna@example.com"), which the detector may miss: see `values_inside_text`. That check needs
@@ -146,46 +151,83 @@ def _utf8(text: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(data, np.uint8)[ends[0] : ends[-1]], ends - ends[0]
 
 
-def _per_value(marked: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """How many bytes of each value `marked` flags (`ends` from `_utf8`). reduceat sums from
-    each start to the next (the last value to the padded end) and gives an empty value the
-    byte after it, hence the reset."""
+def _per_value(marked: np.ndarray, ends: np.ndarray, ufunc: np.ufunc = np.add) -> np.ndarray:
+    """`ufunc` over each value's stretch of `marked` (one entry per byte; `ends` from
+    `_utf8`): with np.add how many bytes of each value it flags. reduceat runs from each
+    start to the next (the last value to the padded end) and gives an empty value the byte
+    after it, hence the reset."""
+    dtype = np.int64 if ufunc is np.add else marked.dtype
     if len(ends) == 1:
-        return np.zeros(0, np.int64)
-    counts = np.add.reduceat(np.append(marked, False), ends[:-1], dtype=np.int64)
-    counts[ends[1:] == ends[:-1]] = 0
-    return counts
+        return np.zeros(0, dtype)
+    padded = np.append(marked, np.zeros(1, marked.dtype))
+    reduced = ufunc.reduceat(padded, ends[:-1], dtype=dtype)
+    reduced[ends[1:] == ends[:-1]] = 0
+    return reduced
 
 
-def _digits_only(text: pl.Series, utf8: tuple[np.ndarray, np.ndarray] | None = None) -> pl.Series:
-    """Each value of a String series without its non-digits (the regex `[^0-9]+` -> "", digits
-    meaning ASCII 0-9), from one numpy pass over the Arrow bytes (`utf8`: `_utf8(text)` if
-    already taken): a UTF-8 character other than 0-9 has no byte in 0x30-0x39, so dropping
-    those bytes drops exactly those characters. The regex replacement cost 31 ms per 100k
-    hex pseudonyms, this 6."""
-    chars, ends = utf8 if utf8 is not None else _utf8(text)
-    keep = (chars - np.uint8(0x30)) < 10
-    new_ends = np.zeros(len(ends), np.int64)
-    np.cumsum(_per_value(keep, ends), out=new_ends[1:])
-    digits = pa.LargeStringArray.from_buffers(
-        len(ends) - 1, pa.py_buffer(new_ends), pa.py_buffer(np.compress(keep, chars))
-    )
-    result = pl.Series(text.name, digits)
-    return result.set(text.is_null(), None) if text.has_nulls() else result
+# Byte classes: what a value's UTF-8 bytes hold, OR-ed per value by `_byte_classes`.
+_LETTER = 1  # A-Z, a-z
+_CHANGES = 2  # changed by normalizing: whitespace and control bytes (<= 0x20), A-Z
+_NON_ASCII = 4  # part of a character beyond ASCII: a letter of another script, an NBSP, a dash...
+_CLASS_OF_BYTE = np.zeros(256, np.uint8)
+_CLASS_OF_BYTE[: 0x20 + 1] = _CHANGES
+_CLASS_OF_BYTE[ord("A") : ord("Z") + 1] = _LETTER | _CHANGES
+_CLASS_OF_BYTE[ord("a") : ord("z") + 1] = _LETTER
+_CLASS_OF_BYTE[0x80:] = _NON_ASCII
 
 
-def _normal_already(utf8: tuple[np.ndarray, np.ndarray]) -> pl.Series:
-    """Whether each value (`_utf8` of a String series) is its own text form: only ASCII
-    bytes from 0x21 to 0x7f and no A-Z, so no whitespace to strip or collapse and no case
-    to fold (hex pseudonyms, digit strings, most e-mail addresses). Normalizing those cost
-    8-17 ms per 100k."""
+def _byte_classes(utf8: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The byte classes each value (`_utf8` of a String series) holds, in one pass: what
+    decides both whether it is its own text form and whether it has a digits form."""
     chars, ends = utf8
-    may_change = (chars <= 0x20) | ((chars - np.uint8(0x41)) < 26) | (chars >= 0x80)
-    return pl.Series(_per_value(may_change, ends) == 0)
+    return _per_value(np.take(_CLASS_OF_BYTE, chars), ends, np.bitwise_or)
+
+
+def _digits_form(
+    text: pl.Series,
+    utf8: tuple[np.ndarray, np.ndarray] | None = None,
+    classes: np.ndarray | None = None,
+) -> pl.Series:
+    """The digits form of each value of a String series: its ASCII digits 0-9 when it is
+    written as a number (no letter of any script, `\\p{L}`) and has MIN_DIGITS of them,
+    else null. From numpy passes over the Arrow bytes (`utf8`, `classes`: `_utf8(text)`
+    and `_byte_classes` of it if already taken): a UTF-8 character other than 0-9 has no
+    byte in 0x30-0x39, so keeping those bytes keeps exactly the digits. Only values with
+    non-ASCII bytes and no ASCII letter ("+7\\u00a0931...", "ИНН 7707083893") need a regex
+    for letters; a regex replacement of the non-digits cost 31 ms per 100k hex pseudonyms."""
+    utf8 = utf8 if utf8 is not None else _utf8(text)
+    classes = classes if classes is not None else _byte_classes(utf8)
+    chars, ends = utf8
+    keep = (chars - np.uint8(0x30)) < 10
+    counts = _per_value(keep, ends)
+    # A null is an empty stretch: no digits.
+    numeric = ((classes & _LETTER) == 0) & (counts >= MIN_DIGITS)
+    unsure = numeric & ((classes & _NON_ASCII) != 0)
+    if unsure.any():
+        worded = text.filter(pl.Series(unsure)).str.contains(r"\p{L}").to_numpy()
+        numeric[np.flatnonzero(unsure)[worded]] = False
+    new_ends = np.zeros(len(ends), np.int64)
+    np.cumsum(counts, out=new_ends[1:])
+    digits = pa.LargeStringArray.from_buffers(
+        len(ends) - 1,
+        pa.py_buffer(new_ends),
+        pa.py_buffer(np.compress(keep, chars)),
+        pa.py_buffer(np.packbits(numeric, bitorder="little")),
+    )
+    return pl.Series(text.name, digits)
+
+
+def _normal_already(classes: np.ndarray) -> pl.Series:
+    """Whether each value (`_byte_classes` of a String series) is its own text form: only
+    ASCII bytes from 0x21 to 0x7f and no A-Z, so no whitespace to strip or collapse and no
+    case to fold (hex pseudonyms, digit strings, most e-mail addresses). Normalizing those
+    cost 8-17 ms per 100k."""
+    return pl.Series((classes & (_CHANGES | _NON_ASCII)) == 0)
 
 
 def _forms(values: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """(text form, digits form) of each value, before the length tests of `_valid_forms`.
+    """(text form, digits form) of each value, before the length tests of `_valid_forms`
+    (`_digits_form` already gives null for a String value with too few digits).
     Typed values take the forms of their text; the canonical text of numbers and dates has
     no case or spaces to normalize, so that work is skipped (a unit test holds the shortcut
     to the forms of the same text)."""
@@ -197,9 +239,9 @@ def _forms(values: pl.Series) -> tuple[pl.Series, pl.Series]:
         return text, pl.repeat(None, len(text), dtype=pl.String, eager=True)
     if dtype.is_integer():
         return text, text.str.strip_chars_start("-")
-    if isinstance(dtype, pl.Decimal):
-        return text, _digits_only(text)
-    return _normalized(text), _digits_only(text)
+    if isinstance(dtype, pl.Decimal):  # digits, "-" and ".": no letter to look for
+        return text, _digits_form(text, classes=np.zeros(len(text), np.uint8))
+    return _normalized(text), _digits_form(text)
 
 
 def _with_forms(rows: pl.DataFrame) -> list[pl.DataFrame]:
@@ -210,8 +252,9 @@ def _with_forms(rows: pl.DataFrame) -> list[pl.DataFrame]:
         text, digits = _forms(values)
         return [rows.with_columns(_t=text, _d=digits)]
     utf8 = _utf8(values)
-    rows = rows.with_columns(_d=_digits_only(values, utf8))
-    normal = _normal_already(utf8)
+    classes = _byte_classes(utf8)
+    rows = rows.with_columns(_d=_digits_form(values, utf8, classes))
+    normal = _normal_already(classes)
     if normal.all():
         return [rows.with_columns(_t=values)]
     if not normal.any():

@@ -7,7 +7,7 @@ from detector_stub import StubDetector
 from etl_express.anonymize.engine import anonymize_frame
 from etl_express.anonymize.gate import (
     GateReason,
-    _digits_only,
+    _digits_form,
     _forms,
     _hashed_forms,
     _valid_forms,
@@ -246,15 +246,26 @@ def test_merged_indexes_search_text_for_both_chunks_values(keys: KeyRing) -> Non
     ]
 
 
-def test_digits_form_keeps_ascii_digits_only() -> None:
+# What `_digits_form` must give, by regex: ASCII digits of values without a letter, if 9+.
+def _reference_digits(values: pl.Series) -> list[str | None]:
+    digits = values.to_frame("v").select(
+        pl.when(~pl.col("v").str.contains(r"\p{L}")).then(
+            pl.col("v").str.replace_all(r"[^0-9]+", "")
+        )
+    )["v"]
+    return digits.set(digits.str.len_bytes() < 9, None).to_list()
+
+
+def test_digits_form_is_the_ascii_digits_of_values_without_letters() -> None:
     values = pl.Series(
-        ["+7 (900) 123-45-67", None, "", "ab", "٣٤ 12 ½ 3", "ёж9", "x\u00a01\u20032", "0" * 40]
-    )
+        ["+7 (900) 123-45-67", None, "", "ab", "٣٤ 12 ½ 3 456 789 0", "ёж9", "x\u00a01\u20032",
+         "0" * 40, "12345678", "1234a5678b90cdef", "3175C43EE1D8E4D5", "№ 7707\u00a0083\u2013893",
+         "ИНН 7707083893", "7707083893 ё", "77070838938\u0301", "z123456789", "123456789@"]
+    )  # fmt: skip
     for series in (values, values.slice(2, 5), pl.concat([values, values], rechunk=False)):
-        expected = series.str.replace_all(r"[^0-9]+", "")
-        assert _digits_only(series).to_list() == expected.to_list()
-    assert _digits_only(pl.Series([], dtype=pl.String)).to_list() == []
-    assert _digits_only(pl.Series([None, None], dtype=pl.String)).to_list() == [None, None]
+        assert _digits_form(series).to_list() == _reference_digits(series), series.to_list()
+    assert _digits_form(pl.Series([], dtype=pl.String)).to_list() == []
+    assert _digits_form(pl.Series([None, None], dtype=pl.String)).to_list() == [None, None]
 
 
 def test_typed_forms_are_the_forms_of_their_text() -> None:
@@ -281,13 +292,21 @@ def test_typed_forms_are_the_forms_of_their_text() -> None:
         text_forms = _forms(text)
         assert typed_forms[0].to_list() == text_forms[0].to_list(), typed.dtype
         if not typed.dtype.is_temporal():  # timestamps: text form only
-            assert typed_forms[1].to_list() == text_forms[1].to_list(), typed.dtype
+            # Compared as `_valid_forms` takes them: digits forms too short are dropped.
+            typed_digits, text_digits = (
+                f[1].str.len_bytes() >= 9 for f in (typed_forms, text_forms)
+            )
+            assert (
+                typed_forms[1].filter(typed_digits).to_list()
+                == text_forms[1].filter(text_digits).to_list()
+            ), typed.dtype
 
 
 def test_values_already_normal_skip_normalizing_with_the_same_hashes() -> None:
     mixed = pl.Series(
         ["abc", "ABC", " abc", "a  b", "a\tb", "x\u00a0y", "Ärger", "ǅx", "\x1fq", "q\x7f",
-         "79001234567", "+7 (900) 123-45-67", "c5e6a74f92c219ca", "", "a", None, "abc"]
+         "79001234567", "+7 (900) 123-45-67", "c5e6a74f92c219ca", "", "a", None, "abc",
+         "+7\u00a0900\u00a0123-45-67", "ИНН 7707083893", "7707083893"]
     )  # fmt: skip
     seeds = (11, 22)
     ht, hd = _valid_forms(seeds)
@@ -298,8 +317,43 @@ def test_values_already_normal_skip_normalizing_with_the_same_hashes() -> None:
             .select(
                 n=pl.lit(1, pl.UInt32),
                 _t=pl.col("v").str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " "),
-                _d=pl.col("v").str.replace_all(r"[^0-9]+", ""),
+                _d=pl.when(~pl.col("v").str.contains(r"\p{L}")).then(
+                    pl.col("v").str.replace_all(r"[^0-9]+", "")
+                ),
             )
         )
         expected = expected.select("n", ht=ht, hd=hd).sort(pl.all())
         assert _hashed_forms(values, seeds).sort(pl.all()).equals(expected), values.to_list()
+
+
+def test_digits_form_is_only_for_values_written_as_numbers(keys: KeyRing) -> None:
+    """A token that merely contains digits is not compared by them: the bench's hex INN
+    pseudonyms blocked clean batches when their digits happened to equal another INN."""
+    original = pl.DataFrame(
+        {
+            "inn": ["3175431845", "7707083893", "500100732259", "inn7707083893"],
+            "code": ["x", "y", "z", "ab12345678901"],  # an original's digits count neither
+        }
+    )
+    index = build_leak_index(original, ["inn", "code"], keys)
+    clean = pl.DataFrame(
+        {
+            "inn": ["3175c43ee1d8e4d5", "z7707083893", "ИНН 500100732259"],
+            "other": ["12345678901", "ab 12345678901", "ab12345678901 "],
+        }
+    )
+    gate = check_batch(clean, index, keys)
+    assert [(r.column, r.count) for r in gate.reasons] == [("other", 1)]  # the same text
+    formatted = pl.DataFrame(
+        {
+            "phone": ["+7 (931) 491-26-60", "8 916 123 45 67", "+7\u00a0931\u202f491\u20132660"],
+            "inn": ["7707 083 893", "7707\u00a0083\u00a0893", "№ 500-100-732-259"],
+            "typed": pl.Series([-7707083893, 1, 2], dtype=pl.Int64),
+            "copy": ["INN7707083893", "x", "y"],  # equal as text, letters and all
+        }
+    )
+    phones = pl.Series("phone", ["79314912660", "89161234567", None, None])
+    index = build_leak_index(original.with_columns(phones), ["inn", "code", "phone"], keys)
+    gate = check_batch(formatted, index, keys)
+    counts = {r.column: r.count for r in gate.reasons}
+    assert counts == {"phone": 3, "inn": 3, "typed": 1, "copy": 1}
