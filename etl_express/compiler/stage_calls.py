@@ -12,9 +12,13 @@ point of the same name in `etl_express.stages.entry`. The call shape, binding fo
 
     entry.extract(run, bundle) -> list[chunk]                  one per staged chunk (≥ 1)
     entry.field_rules(run, bundle, chunk) -> chunk             mapped over extract's chunks
-    entry.transform(run, bundle, chunks) -> list[chunk]        identity without a transformation
-    entry.anonymize(run, bundle, chunk) -> chunk               mapped over transform's chunks
-    entry.load_outbox(run, bundle, chunks) -> dict             loads, publishes the batch
+    entry.transform(run, bundle, chunks) -> list[chunk]        identity without a transformation;
+                                                               plans a row-wise one
+    entry.anonymize(run, bundle, chunk) -> chunk               mapped over transform's chunks;
+                                                               runs a planned transformation,
+                                                               loads its rows into the outbox
+    entry.load_outbox(run, bundle, chunks) -> dict             loads what is left (quarantine,
+                                                               empty chunks), publishes the batch
     entry.cleanup(run, bundle) -> dict                         teardown: runs whatever the
                                                                outcome; idempotent
 

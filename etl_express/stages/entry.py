@@ -234,13 +234,29 @@ def anonymize(run: dict[str, Any], bundle: dict[str, Any], chunk: Chunk) -> Chun
         )
     plan = _chunkwise(bundle, chunk)
     stats = runner.anonymize_chunk(
-        _ctx(run), index, rules, keys, source=chunk["stage"], transform=plan
-    )
+        _ctx(run), index, rules, keys, source=chunk["stage"], transform=plan,
+        outbox=_outbox(run, bundle),
+    )  # fmt: skip
     done: Chunk = {"chunk": index, "stage": runner.ANONYMIZE,
-                   "gate_passed": stats["gate"]["passed"]}  # fmt: skip
+                   "gate_passed": stats["gate"]["passed"], "rows": int(stats["stats"]["rows"]),
+                   "loaded": bool(stats.get("loaded"))}  # fmt: skip
     if plan is not None:
         done["transform"] = plan.input_name
     return done
+
+
+def _outbox(run: dict[str, Any], bundle: dict[str, Any]) -> runner.Outbox | None:
+    """The outbox an anonymize chunk loads into (None without a database: load_outbox then
+    reports that)."""
+    from etl_express.settings import get_settings
+    from etl_express.stages.batch import batch_for_run
+
+    url = get_settings().database_url
+    if not url:
+        return None
+    task_id = int(bundle["task"]["id"])
+    return runner.Outbox(url, lambda: batch_for_run(
+        url, task_id=task_id, dag_id=run["dag_id"], dag_run_id=run["dag_run_id"]))  # fmt: skip
 
 
 def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]) -> dict[str, Any]:
@@ -252,7 +268,11 @@ def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]
         raise SafeMessageError("ETLX_DATABASE_URL is not set: the outbox has no database")
     ctx = _ctx(run)
     task = bundle["task"]
-    rows = sum(ctx.store.rows(ctx.run_id, c["stage"], int(c["chunk"])) for c in chunks)
+    # Chunks with rows were loaded by their anonymize task; the rest are staged.
+    pending = [c for c in chunks if not c.get("loaded")]
+    rows = sum(int(c["rows"]) for c in chunks if c.get("loaded")) + sum(
+        ctx.store.rows(ctx.run_id, c["stage"], int(c["chunk"])) for c in pending
+    )
     inputs = [s.get("input_name") or "source" for s in _scripts(bundle, "extraction")]
     quarantine = runner.quarantine_parts(ctx, inputs)
     if not rows and not any(p.rows for p in quarantine):
@@ -268,7 +288,7 @@ def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]
     # locked per chunk, so their order does not matter; the first failure stops the stage.
     with ThreadPoolExecutor(LOAD_CONNECTIONS) as pool:
         list(pool.map(lambda c: runner.load_chunk(ctx, int(c["chunk"]), url, batch_id,
-                                                  source=c["stage"]), chunks))  # fmt: skip
+                                                  source=c["stage"]), pending))  # fmt: skip
     # Loaded hidden and published by finalize with the batch (see stages.quarantine).
     runner.load_quarantine(ctx, url, batch_id, quarantine)
     quasi = tuple(task.get("quasi_identifiers") or ())

