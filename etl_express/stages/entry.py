@@ -236,6 +236,7 @@ def anonymize(run: dict[str, Any], bundle: dict[str, Any], chunk: Chunk) -> Chun
     stats = runner.anonymize_chunk(
         _ctx(run), index, rules, keys, source=chunk["stage"], transform=plan,
         outbox=_outbox(run, bundle),
+        quasi_identifiers=tuple(bundle["task"].get("quasi_identifiers") or ()),
     )  # fmt: skip
     done: Chunk = {"chunk": index, "stage": runner.ANONYMIZE,
                    "gate_passed": stats["gate"]["passed"], "rows": int(stats["stats"]["rows"]),

@@ -232,8 +232,10 @@ def finalize_batch(
     quasi_identifiers: Sequence[str] = (),
     blocked_reason: str | None = None,
     expires_at: dt.datetime | None = None,
+    k_anonymity: Mapping[str, Any] | None = None,
 ) -> FinalizedBatch:
-    """Publish a completely loaded batch in one transaction (see module docstring)."""
+    """Publish a completely loaded batch in one transaction (see module docstring).
+    `k_anonymity`: already computed from the chunks (else PostgreSQL computes it)."""
     from etl_express.stores import batches
     from etl_express.stores.audit import SYSTEM, audited
     from etl_express.stores.db import make_engine
@@ -257,7 +259,7 @@ def finalize_batch(
                 raise SafeMessageError(f"batch {batch_id} is {batch.state}, not processing")
             return _publish(
                 tx, batch, expected_chunks, privacy_report, quasi_identifiers,
-                blocked_reason, expires_at,
+                blocked_reason, expires_at, k_anonymity,
             )  # fmt: skip
     finally:
         engine.dispose()
@@ -275,6 +277,7 @@ def _publish(
     quasi_identifiers: Sequence[str],
     blocked_reason: str | None,
     expires_at: dt.datetime | None,
+    k_anonymity: Mapping[str, Any] | None = None,
 ) -> FinalizedBatch:
     from etl_express.stages.quarantine import publish as publish_quarantine
     from etl_express.stores import batches
@@ -293,7 +296,9 @@ def _publish(
     if quarantine is not None:
         report["quarantine"] = quarantine
     if quasi_identifiers:
-        report["k_anonymity"] = k_anonymity_sql(conn, final, quasi_identifiers)
+        report["k_anonymity"] = (
+            dict(k_anonymity) if k_anonymity else k_anonymity_sql(conn, final, quasi_identifiers)
+        )
         report["quasi_identifiers"] = list(quasi_identifiers)
     to_state = "blocked" if blocked_reason else "ready_for_review"
     fields: dict[str, Any] = {

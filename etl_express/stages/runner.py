@@ -39,6 +39,8 @@ EXTRACT, FIELD_RULES, QUARANTINE = "extract", "field_rules", "quarantine"
 TRANSFORM, ANONYMIZE, LOAD = "transform", "anonymize", "load_outbox"
 # A planned row-wise transformation: its input schema (chunk 0) and dedupe's dropped rows.
 PLAN, DROPPED = "transform_plan", "transform_dropped"
+# Rows per combination of quasi-identifier values in each anonymized chunk (k-anonymity).
+QI_COUNTS = "qi_counts"
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,8 @@ def transform_whole(
         datasets: dict[str, Any] = {name: _staged(ctx, stage) for name, stage in inputs.items()}
         # A re-run transform may yield fewer chunks: drop this stage's and the next stage's
         # earlier output so that no stale chunk reaches the outbox or the privacy report.
-        ctx.store.remove_stage(ctx.run_id, TRANSFORM)
-        ctx.store.remove_stage(ctx.run_id, ANONYMIZE)
+        for stage in (TRANSFORM, ANONYMIZE, QI_COUNTS):
+            ctx.store.remove_stage(ctx.run_id, stage)
         batches = stream_transform(sql, datasets, dedupe=dedupe, memory_mb=_memory_mb())
         count = 0
         for count, batch in enumerate(rechunk(batches, chunk_rows), start=1):
@@ -152,8 +154,8 @@ def transform_python(
                 frames[name] = frame.lazy()
             else:
                 frames[name] = pl.scan_pyarrow_dataset(dataset)
-        ctx.store.remove_stage(ctx.run_id, TRANSFORM)
-        ctx.store.remove_stage(ctx.run_id, ANONYMIZE)
+        for stage in (TRANSFORM, ANONYMIZE, QI_COUNTS):
+            ctx.store.remove_stage(ctx.run_id, stage)
         count = 0
         for count, batch in enumerate(rechunk(run_python_transform(code, frames), chunk_rows), 1):
             ctx.write(TRANSFORM, count - 1, pa.Table.from_batches([batch]))
@@ -181,7 +183,7 @@ def plan_chunkwise(
     Returns the input's chunk numbers."""
     with stage_errors(TRANSFORM, None):
         staged = _staged(ctx, source)
-        for stage in (TRANSFORM, ANONYMIZE, PLAN, DROPPED):
+        for stage in (TRANSFORM, ANONYMIZE, QI_COUNTS, PLAN, DROPPED):
             ctx.store.remove_stage(ctx.run_id, stage)
         schema = staged.schema()
         visible = schema.remove(schema.get_field_index(SEQ)) if SEQ in schema.names else schema
@@ -230,6 +232,7 @@ def anonymize_chunk(
     source: str = TRANSFORM,
     transform: ChunkwiseTransform | None = None,
     outbox: Outbox | None = None,
+    quasi_identifiers: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Anonymize one staged chunk (`source`), or with `transform`, the chunk that planned
     row-wise transformation gives. With `outbox`, a chunk with rows is loaded into the
@@ -243,6 +246,9 @@ def anonymize_chunk(
     with stage_errors(ANONYMIZE, chunk):
         result = run(ctx.frame(source, chunk) if frame is None else frame, rules, keys)
         stats: dict[str, Any] = {"stats": result.stats, "gate": result.gate}
+        if quasi_identifiers and set(quasi_identifiers) <= set(result.frame.columns):
+            counts = result.frame.group_by(list(quasi_identifiers)).len(name="n")
+            ctx.write(QI_COUNTS, chunk, counts)
         if outbox is None or result.frame.is_empty():
             ctx.write(ANONYMIZE, chunk, result.frame)
     if outbox is not None and not result.frame.is_empty():
@@ -337,7 +343,22 @@ def finalize(
             privacy_report=report,
             quasi_identifiers=quasi_identifiers,
             blocked_reason=blocked,
+            k_anonymity=_k_anonymity(ctx, anonymized, quasi_identifiers),
         )
+
+
+def _k_anonymity(
+    ctx: RunContext, anonymized: list[int], quasi_identifiers: Sequence[str]
+) -> dict[str, Any] | None:
+    """k from the chunks' staged group counts; None (PostgreSQL computes it over the loaded
+    batch) unless every anonymized chunk staged them."""
+    from etl_express.stages.k_anonymity import from_group_counts
+
+    if not quasi_identifiers or not anonymized:
+        return None
+    if ctx.store.chunks(ctx.run_id, QI_COUNTS) != anonymized:
+        return None
+    return from_group_counts(_staged(ctx, QI_COUNTS), quasi_identifiers, _memory_mb())
 
 
 def progress(store: StagingStore, run_id: str) -> dict[str, dict[str, int]]:

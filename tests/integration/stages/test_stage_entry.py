@@ -371,3 +371,25 @@ def test_a_row_wise_query_failing_on_one_chunk_names_transform_and_that_chunk(en
         entry.anonymize(run, b, shaped[1])
     assert (failed.value.stage, failed.value.chunk) == ("transform", 1)
     assert "Иван" not in str(failed.value)
+
+
+def test_k_anonymity_from_chunk_counts_equals_postgresql_over_the_batch(env: str) -> None:
+    from etl_express.stages.outbox import k_anonymity_sql
+    from etl_express.stores.db import make_engine
+
+    b = bundle(_task(env))
+    b["task"]["quasi_identifiers"] = ["city", "birth_date"]
+    run = run_info("manual__kanon")
+    result = run_all(run, b)
+    engine = make_engine(env)
+    try:
+        with engine.connect() as conn:
+            report = conn.execute(
+                sa.text("SELECT privacy_report FROM outbox_batches WHERE id = :i"),
+                {"i": result["batch_id"]},
+            ).scalar_one()
+            expected = k_anonymity_sql(conn, result["table_name"], ["city", "birth_date"])
+    finally:
+        engine.dispose()
+    assert report["k_anonymity"] == expected
+    assert expected["groups"] > 1 and expected["k"] is not None
