@@ -393,3 +393,15 @@ def test_k_anonymity_from_chunk_counts_equals_postgresql_over_the_batch(env: str
         engine.dispose()
     assert report["k_anonymity"] == expected
     assert expected["groups"] > 1 and expected["k"] is not None
+
+
+def test_a_chunk_without_its_dedupe_plan_fails_rather_than_skip_the_dedupe(env: str) -> None:
+    b = bundle(_task(env))
+    run = run_info("manual__noplan")
+    cleaned = [entry.field_rules(run, b, c) for c in entry.extract(run, b)]
+    shaped = entry.transform(run, b, cleaned)
+    store = StagingStore.from_settings()
+    Path(store.chunk_path("etlx__people/manual__noplan", runner.DROPPED, 1)).unlink()
+    with pytest.raises(StageError, match="dedupe plan for chunk 1 is missing") as failed:
+        entry.anonymize(run, b, shaped[1])
+    assert (failed.value.stage, failed.value.chunk) == ("transform", 1)
