@@ -7,6 +7,7 @@ per stage while a run is going, and how `finalize` assembles the privacy report.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -191,7 +192,9 @@ def plan_chunkwise(
         ctx.write(PLAN, 0, schema.empty_table())
         chunks = ctx.store.chunks(ctx.run_id, source)
         if dedupe is not None:
-            kept = kept_positions(staged, schema, dedupe, _memory_mb())
+            # The run's other tasks wait for this one: it may use every core (1M keys: 0.16 s
+            # on one, 0.09 s on two).
+            kept = kept_positions(staged, schema, dedupe, _memory_mb(), os.cpu_count() or 1)
             for chunk in chunks:
                 rows = ctx.store.rows(ctx.run_id, source, chunk)
                 dropped = pa.array(dropped_positions(kept, chunk, rows), pa.int64())

@@ -110,10 +110,14 @@ def _kept_positions(con: Any, chunks: StagedChunks, schema: pa.Schema, dedupe: D
 
 
 def kept_positions(
-    chunks: StagedChunks, schema: pa.Schema, dedupe: Dedupe, memory_mb: int = MEMORY_MB
+    chunks: StagedChunks,
+    schema: pa.Schema,
+    dedupe: Dedupe,
+    memory_mb: int = MEMORY_MB,
+    threads: int = 1,
 ) -> Any:
     """`_kept_positions` on a connection of its own (it runs no user SQL)."""
-    with _connect({}, 1, memory_mb=memory_mb) as con:
+    with _connect({}, threads, memory_mb=memory_mb) as con:
         return _kept_positions(con, chunks, schema, dedupe)
 
 
