@@ -39,6 +39,7 @@ import pyarrow as pa
 from etl_express.anonymize.keys import KeyRing
 from etl_express.anonymize.rules import TextColumnRule
 from etl_express.anonymize.text import Detector, detect_by_language
+from etl_express.errors import EtlxError
 
 LEAK_PURPOSE = "leak"
 MIN_DIGITS = 9
@@ -225,6 +226,22 @@ def _normal_already(classes: np.ndarray) -> pl.Series:
     return pl.Series((classes & (_CHANGES | _NON_ASCII)) == 0)
 
 
+def _text_of(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """The text of a typed column's values (see `_forms` for durations)."""
+    return column.dt.to_string("iso") if dtype == pl.Duration else column.cast(pl.String)
+
+
+def _as_text(values: pl.Series) -> pl.Series:
+    return values.to_frame().select(_text_of(pl.first(), values.dtype)).to_series()
+
+
+def _decoded(value: bytes | None) -> str | None:
+    try:
+        return None if value is None else value.decode()
+    except UnicodeDecodeError:
+        return None
+
+
 def _forms(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     """(text form, digits form) of each value, before the length tests of `_valid_forms`
     (`_digits_form` already gives null for a String value with too few digits).
@@ -232,6 +249,18 @@ def _forms(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     no case or spaces to normalize, so that work is skipped (a unit test holds the shortcut
     to the forms of the same text)."""
     dtype = values.dtype
+    if dtype == pl.Duration:
+        # An interval can be an original value (a personal "time served") but is nobody's
+        # name or number: polars has no cast of it to text, and its ISO 8601 text ("P3DT5S",
+        # letters and all, so no digits form) is the same in every time unit, so an interval
+        # kept in the output matches whatever unit either side holds it in.
+        return _forms(_as_text(values))
+    if dtype == pl.Binary:
+        # A personal bytea (only an original: outputs of it are not `_checkable`) may hold
+        # text; the rest (images, digests) is no value written as text and has no text form,
+        # where polars' cast would fail the chunk. A Python loop, but over distinct values
+        # of a rare column type.
+        return _forms(pl.Series(values.name, [_decoded(b) for b in values], pl.String))
     text = values.cast(pl.String)
     if dtype.is_temporal():
         # A date has 8 digits at most; a timestamp's digits depend on how it was printed,
@@ -320,6 +349,7 @@ def build_leak_index(
     the personal columns' values except quasi-identifiers' (a city or a birth year in a
     comment is shared by many people; k-anonymity judges those columns)."""
     personal_columns = list(personal_columns)
+    _refuse_objects(original, personal_columns)
     needles = None
     if text_columns := tuple(text_columns):
         sources = [c for c in personal_columns if c not in quasi_identifiers]
@@ -342,7 +372,23 @@ def build_leak_index(
     return LeakIndex(hashes, allowed, keys.version, needles)
 
 
+def _refuse_objects(frame: pl.DataFrame, columns: Iterable[str]) -> None:
+    """Python objects (only a Python transformation can make them; Arrow has no such type)
+    may be strings of personal values that no form of ours can read: fail closed, by name."""
+    for column in columns:
+        if column in frame.columns and frame.schema[column] == pl.Object:
+            raise EtlxError(
+                f"column {column!r} holds Python objects, which the privacy gate cannot check; "
+                "give it a text, number or date type"
+            )
+
+
 def _checkable(frame: pl.DataFrame, column: str) -> bool:
+    """Output columns compared with the index. Skipped: Null (no value at all), Binary (bytes
+    are compared by nobody's text; a Binary original is indexed by its UTF-8 text, see
+    `_forms`) and nested types. Booleans are skipped by `_hashed_forms`. Times, dates and
+    intervals are compared by their canonical text (a time of day or an interval may be a
+    personal column's value kept as it is)."""
     dtype = frame.schema[column]
     return not (dtype.is_nested() or dtype == pl.Binary or dtype == pl.Null)
 
@@ -366,7 +412,8 @@ def text_needles(
     own ("ivanov1234@example.com" -> "234@ex"), so the key pass flags few clean cells."""
     parts = [
         original.lazy().select(
-            value=_inside_form(pl.col(c).cast(pl.String)).str.strip_chars(), source=pl.lit(c)
+            value=_inside_form(_text_of(pl.col(c), original.schema[c])).str.strip_chars(),
+            source=pl.lit(c),
         )
         for c in columns
         if c in original.columns and _checkable(original, c) and original.schema[c] != pl.Boolean
@@ -391,6 +438,7 @@ def text_needles(
 
 def surviving_values(frame: pl.DataFrame, index: LeakIndex, keys: KeyRing) -> list[GateReason]:
     """Cells whose text or digits form hashes into the index, counted per column."""
+    _refuse_objects(frame, frame.columns)
     columns = [c for c in frame.columns if _checkable(frame, c)]
     if frame.height == 0 or not columns or index.hashes.len() == 0:
         return []

@@ -61,6 +61,13 @@ def pg_type(dtype: pa.DataType) -> str:
         return pg_type(dtype.value_type)
     if pa.types.is_null(dtype):  # a column that is null in every row (e.g. SELECT NULL AS x)
         return "text"
+    # polars writes a Time as time64[ns] and a Duration in its own unit (now() - created_at
+    # in a Python transformation); ADBC ingests every unit, and month_day_nano (DuckDB's and
+    # ADBC's interval), into these (sub-microsecond digits dropped: PostgreSQL keeps µs).
+    if pa.types.is_time(dtype):
+        return "time"
+    if pa.types.is_duration(dtype) or dtype == pa.month_day_nano_interval():
+        return "interval"
     simple = {
         pa.bool_(): "boolean",
         pa.int8(): "smallint",
@@ -78,7 +85,6 @@ def pg_type(dtype: pa.DataType) -> str:
         pa.binary(): "bytea",
         pa.large_binary(): "bytea",
         pa.date32(): "date",
-        pa.time64("us"): "time",
     }
     if dtype in simple:
         return simple[dtype]

@@ -145,3 +145,41 @@ def test_empty_batch_and_discard(etlx_db: str) -> None:
     assert f"_loading_{other}" not in visible_tables(etlx_db)
     with pytest.raises(SafeMessageError, match="only 0 of 1"):
         finalize_batch(etlx_db, other, 1)
+
+
+def test_times_and_intervals_from_polars_load_as_time_and_interval(etlx_db: str) -> None:
+    """polars writes a Time as time64[ns] and `now() - created_at` as a Duration; DuckDB
+    and ADBC give an interval as month_day_nano. PostgreSQL keeps microseconds."""
+    import polars as pl
+
+    frame = pl.DataFrame(
+        {
+            "at": [dt.time(1, 2, 3, 4), None],
+            "age": [dt.timedelta(days=3, seconds=5, microseconds=7), dt.timedelta(seconds=-1)],
+        }
+    ).with_columns(age_ns=pl.col("age").cast(pl.Duration("ns")))
+    table = frame.to_arrow().append_column(
+        "months",
+        pa.array([pa.MonthDayNano([1, 2, 3000]), None], pa.month_day_nano_interval()),
+    )
+    assert [str(t) for t in table.schema.types] == [
+        "time64[ns]", "duration[us]", "duration[ns]", "month_day_nano_interval"
+    ]  # fmt: skip
+    batch_id = new_batch(etlx_db)
+    load_chunk(etlx_db, batch_id, 0, table)
+    done = finalize_batch(etlx_db, batch_id, 1)
+    assert [(c["name"], c["type"]) for c in done.columns] == [
+        ("at", "time without time zone"),
+        ("age", "interval"),
+        ("age_ns", "interval"),
+        ("months", "interval"),
+    ]
+    with psycopg.connect(libpq(etlx_db)) as conn:
+        rows = conn.execute(
+            f"SELECT at::text, age::text, age_ns::text, months::text "
+            f"FROM outbox.batch_{batch_id} ORDER BY at NULLS LAST"
+        ).fetchall()
+    assert rows == [
+        ("01:02:03.000004", "72:00:05.000007", "72:00:05.000007", "1 mon 2 days 00:00:00.000003"),
+        (None, "-00:00:01", "-00:00:01", None),
+    ]

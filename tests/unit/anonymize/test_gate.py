@@ -357,3 +357,87 @@ def test_digits_form_is_only_for_values_written_as_numbers(keys: KeyRing) -> Non
     gate = check_batch(formatted, index, keys)
     counts = {r.column: r.count for r in gate.reasons}
     assert counts == {"phone": 3, "inn": 3, "typed": 1, "copy": 1}
+
+
+def _intervals_and_times() -> pl.DataFrame:
+    import datetime as dt
+
+    return pl.DataFrame(
+        {
+            "age": pl.Series([dt.timedelta(days=3, seconds=5, microseconds=7), None]),
+            "at": [dt.time(1, 2, 3, 4), None],
+            "nothing": pl.Series([None, None], dtype=pl.Null),
+            "raw": [b"\xff\x00", None],
+        }
+    )
+
+
+def test_kept_duration_time_null_and_binary_columns_do_not_fail_the_gate(keys: KeyRing) -> None:
+    """`SELECT now() - created_at AS age` gives an interval: polars cannot cast a Duration to
+    text, and the check failed the chunk instead of judging it."""
+    original = pl.DataFrame({"name": ["Анна Петрова", "John Smith"]}).hstack(_intervals_and_times())
+    rules = parse_rules(
+        {"columns": {"name": {"operator": "pseudonym"}}, "unlisted_columns": "keep"}
+    )
+    result = anonymize_frame(original, rules, keys)
+    gate = check_batch(result.frame, result.leak_index, keys)
+    assert gate.passed, gate.reasons
+    leaked = result.frame.with_columns(name=original["name"])
+    assert [r.column for r in check_batch(leaked, result.leak_index, keys).reasons] == ["name"]
+
+
+def test_personal_durations_and_times_are_compared_by_their_canonical_text(
+    keys: KeyRing,
+) -> None:
+    """A personal interval or time that survives is found in whatever unit either side holds
+    it; an interval's text is the same in every unit."""
+    import datetime as dt
+
+    original = _intervals_and_times()
+    personal = ["age", "at", "nothing", "raw"]
+    index = build_leak_index(original, personal, keys, text_columns=["note"])
+    out = pl.DataFrame(
+        {
+            "age_ns": original["age"].cast(pl.Duration("ns")),
+            "age_ms": pl.Series([dt.timedelta(days=3, seconds=5), dt.timedelta(0)]),
+            "at": original["at"],
+            "other": pl.Series([dt.timedelta(seconds=-1), None]),
+            "note": ["P3DT5.000007S", "01:02:03"],  # the same texts, as strings
+        }
+    )
+    gate = check_batch(out, index, keys)
+    assert [(r.kind, r.column, r.count) for r in gate.reasons] == [
+        ("value_survived", "age_ns", 1),
+        ("value_survived", "at", 1),
+        ("value_survived", "note", 2),
+        ("value_inside_text", "note", 1),  # the interval's text (a time is too short)
+    ]
+
+
+def test_month_day_nano_intervals_from_arrow_do_not_fail_the_gate(keys: KeyRing) -> None:
+    """DuckDB and ADBC give intervals as Arrow month_day_nano, which polars 2.1 refuses to
+    import (only behind POLARS_IMPORT_INTERVAL_AS_STRUCT, as a struct): if a polars version
+    maps it, the gate must still judge the column, not fail."""
+    import pyarrow as pa
+
+    table = pa.table(
+        {"iv": pa.array([pa.MonthDayNano([1, 2, 3000]), None], pa.month_day_nano_interval())}
+    )
+    try:
+        frame = pl.from_arrow(table)
+    except pl.exceptions.ComputeError:
+        pytest.skip("polars does not import month_day_nano intervals")
+    assert isinstance(frame, pl.DataFrame)
+    index = build_leak_index(frame, ["iv"], keys)
+    assert check_batch(frame, index, keys).checked_cells == 2
+
+
+def test_python_object_columns_fail_closed_naming_the_column(keys: KeyRing) -> None:
+    from etl_express.errors import EtlxError
+
+    objects = pl.Series("obj", ["Анна Петрова", object()], dtype=pl.Object)
+    index = build_leak_index(ORIGINAL, ["name"], keys)
+    with pytest.raises(EtlxError, match="'obj' holds Python objects"):
+        check_batch(pl.DataFrame([objects]), index, keys)
+    with pytest.raises(EtlxError, match="'obj' holds Python objects"):
+        build_leak_index(pl.DataFrame([objects]), ["obj"], keys)

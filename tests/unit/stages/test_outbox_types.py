@@ -17,6 +17,17 @@ def test_pg_types_keep_precision_and_zones() -> None:
     assert pg_type(pa.null()) == "text"
 
 
+def test_times_and_intervals_of_every_unit_have_a_column_type() -> None:
+    # polars writes a Time as time64[ns]; now() - created_at in polars is a Duration
+    for unit in ("s", "ms"):
+        assert pg_type(pa.time32(unit)) == "time"
+    for unit in ("us", "ns"):
+        assert pg_type(pa.time64(unit)) == "time"
+    for unit in ("s", "ms", "us", "ns"):
+        assert pg_type(pa.duration(unit)) == "interval"
+    assert pg_type(pa.month_day_nano_interval()) == "interval"
+
+
 def test_unsupported_type_is_a_safe_error() -> None:
     with pytest.raises(SafeMessageError, match="cannot be stored"):
         pg_type(pa.list_(pa.int64()))
