@@ -226,17 +226,19 @@ def stream_transform(
 
     with _connect(inputs, threads, dedupe, memory_mb) as con:
         try:
-            reader = con.sql(sql).to_arrow_reader(batch_rows)
+            relation, intervals = _relation(con, sql)
+            reader = relation.to_arrow_reader(batch_rows)
         except duckdb.Error as exc:
             # DuckDB's messages name tables, columns and SQL positions, not row values.
             first = (str(exc).splitlines() or [""])[0][:300]
             raise SafeMessageError(f"transformation SQL failed: {first}") from None
+        schema = _with_durations(reader.schema, intervals)
         empty = True
         for batch in reader:
             empty = False
-            yield batch
+            yield batch.cast(schema) if intervals else batch
         if empty:  # no rows is still a result: the next stages need its schema
-            yield pa.RecordBatch.from_pylist([], schema=reader.schema)
+            yield pa.RecordBatch.from_pylist([], schema=schema)
 
 
 def run_transform(sql: str, inputs: Mapping[str, Input], *, threads: int = 1) -> pa.Table:
@@ -245,8 +247,29 @@ def run_transform(sql: str, inputs: Mapping[str, Input], *, threads: int = 1) ->
 
     with _connect(inputs, threads) as con:
         try:
-            table: pa.Table = con.sql(sql).to_arrow_table()
+            relation, intervals = _relation(con, sql)
+            table: pa.Table = relation.to_arrow_table()
         except duckdb.Error as exc:
             first = (str(exc).splitlines() or [""])[0][:300]
             raise SafeMessageError(f"transformation SQL failed: {first}") from None
-        return table
+        return table.cast(_with_durations(table.schema, intervals)) if intervals else table
+
+
+def _relation(con: Any, sql: str) -> tuple[Any, list[str]]:
+    """The query, with INTERVAL columns as microseconds (months count 30 days, as DuckDB's
+    epoch does): Arrow gives an interval as month_day_nano, which polars cannot read and
+    nothing can cast; the result says duration[us], what the script's schema declares."""
+    relation = con.sql(sql)
+    intervals = [n for n, t in zip(relation.columns, relation.types, strict=True)
+                 if str(t) == "INTERVAL"]  # fmt: skip
+    if intervals:
+        replaced = ", ".join(f"epoch_us({_quote(n)}) AS {_quote(n)}" for n in intervals)
+        relation = relation.project(f"* REPLACE ({replaced})")
+    return relation, intervals
+
+
+def _with_durations(schema: pa.Schema, intervals: list[str]) -> pa.Schema:
+    for name in intervals:
+        index = schema.get_field_index(name)
+        schema = schema.set(index, schema.field(index).with_type(pa.duration("us")))
+    return schema

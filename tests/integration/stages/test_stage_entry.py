@@ -405,3 +405,18 @@ def test_a_chunk_without_its_dedupe_plan_fails_rather_than_skip_the_dedupe(env: 
     with pytest.raises(StageError, match="dedupe plan for chunk 1 is missing") as failed:
         entry.anonymize(run, b, shaped[1])
     assert (failed.value.stage, failed.value.chunk) == ("transform", 1)
+
+
+def test_an_interval_from_the_transformation_reaches_the_outbox(env: str) -> None:
+    b = bundle(_task(env))
+    b["scripts"][2]["spec"]["sql"] = (
+        "SELECT id, full_name, email, phone, birth_date, inn, city, "
+        "CAST(birth_date AS TIMESTAMP) - TIMESTAMP '1980-01-01' AS since FROM source"
+    )
+    result = run_all(run_info("manual__interval"), b)
+    with psycopg.connect(env.replace("+psycopg", "")) as conn:
+        row = conn.execute(
+            "SELECT pg_typeof(since)::text, since::text "
+            f"FROM outbox.{result['table_name']} WHERE id = 4"
+        ).fetchone()
+    assert row == ("interval", "96:00:00")  # a duration: microseconds, no calendar days

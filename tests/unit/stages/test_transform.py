@@ -170,3 +170,18 @@ def test_chunkwise_casts_drops_and_hides_the_position() -> None:
     out = chunkwise("SELECT * FROM input", "input", table, schema, pa.array([11], pa.int64()))
     assert out.column_names == ["a", "b"] and out.schema.field("b").type == pa.string()
     assert out.column("a").to_pylist() == [1, 3]
+
+
+def test_intervals_come_out_as_microsecond_durations() -> None:
+    table = pa.table({"t": pa.array([dt.datetime(2024, 1, 1), None], pa.timestamp("us"))})
+    sql = (
+        "SELECT t, t - TIMESTAMP '2023-12-31' AS age, INTERVAL 1 MONTH AS month, "
+        "t IS NULL AS missing FROM input"
+    )
+    out = run_transform(sql, {"input": table})
+    assert out.schema.field("age").type == pa.duration("us")
+    assert out.column("age").to_pylist() == [dt.timedelta(days=1), None]
+    assert out.column("month").to_pylist() == [dt.timedelta(days=30)] * 2  # DuckDB's epoch
+    streamed = pa.Table.from_batches(list(stream_transform(sql, {"input": table})))
+    assert streamed.equals(out)
+    assert pl.from_arrow(out).schema["age"] == pl.Duration("us")  # polars reads it
