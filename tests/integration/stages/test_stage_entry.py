@@ -221,6 +221,21 @@ def test_bad_row_types_are_quarantined(env: str, source_url: str) -> None:
     assert reasons == ["cast(id)"]
 
 
+def _load_dies_on_chunk_1(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Make the outbox load of chunk 1 lose its connection; returns the real load."""
+    from etl_express.stages import outbox
+
+    real = outbox.load_chunk
+
+    def dies(url: str, batch_id: int, chunk: int, data: Any) -> int:
+        if chunk == 1:
+            raise ConnectionError("connection lost (injected)")
+        return real(url, batch_id, chunk, data)
+
+    monkeypatch.setattr(outbox, "load_chunk", dies)
+    return real
+
+
 def test_load_dying_half_way_then_retry_gives_exact_rows(
     env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,14 +248,7 @@ def test_load_dying_half_way_then_retry_gives_exact_rows(
     cleaned = [entry.field_rules(run, b, c) for c in chunks]
     shaped = entry.transform(run, b, cleaned)
 
-    real = outbox.load_chunk
-
-    def dies_on_chunk_1(url: str, batch_id: int, chunk: int, data: Any) -> int:
-        if chunk == 1:
-            raise ConnectionError("connection lost (injected)")
-        return real(url, batch_id, chunk, data)
-
-    monkeypatch.setattr(outbox, "load_chunk", dies_on_chunk_1)
+    real = _load_dies_on_chunk_1(monkeypatch)
     first = entry.anonymize(run, b, shaped[0])
     with pytest.raises(StageError) as failed:
         entry.anonymize(run, b, shaped[1])
@@ -281,17 +289,8 @@ def test_cleanup_after_a_failed_run_removes_staging_and_hidden_table(
 ) -> None:
     b = bundle(_task(env))
     run = run_info("manual__cleanup")
-    from etl_express.stages import outbox
-
     shaped = entry.transform(run, b, [entry.field_rules(run, b, c) for c in entry.extract(run, b)])
-    real = outbox.load_chunk
-
-    def dies_on_second(url: str, batch_id: int, chunk: int, data: Any) -> int:
-        if chunk == 1:
-            raise ConnectionError("injected")
-        return real(url, batch_id, chunk, data)
-
-    monkeypatch.setattr(outbox, "load_chunk", dies_on_second)
+    _load_dies_on_chunk_1(monkeypatch)
     entry.anonymize(run, b, shaped[0])
     with pytest.raises(StageError):
         entry.anonymize(run, b, shaped[1])
