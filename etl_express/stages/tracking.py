@@ -14,7 +14,8 @@ once the stage feeding them is done); a mapped chunk moves its stage's totals by
                  transformation runs inside the anonymize chunks, which count its chunks:
                  {"chunks", "chunks_expected", "rows_in", "rows_out"}
     anonymize    {"chunks", "chunks_expected", "rows_in", "rows_out", "gate_findings"}
-    load_outbox  {"chunks", "chunks_expected", "rows_in", "rows_out" (rows in the batch)}
+    load_outbox  {"chunks", "chunks_expected", "rows_in", "rows_out" (rows in the batch)};
+                 moved by each anonymize chunk that loaded its rows, set when published
 """
 
 from __future__ import annotations
@@ -222,13 +223,17 @@ class _Tracker:
         if index is not None and index >= 0:  # one chunk of a mapped stage
             counts = _staged_chunk(self.run, self.stage, index, result)
             name = result.get("input") if isinstance(result, dict) else None
-            # A chunk that ran a row-wise transformation counts it first: the last stage
-            # recorded is the run's current one.
+            # An anonymize chunk that ran a row-wise transformation, or loaded its rows into
+            # the outbox, counts those first: the last stage recorded is the run's current one.
             if isinstance(result, dict) and result.get("transform"):
                 moved = _staged_chunk(self.run, "transform", index, {"chunk": result["chunk"]})
                 if moved is not None:
                     runs.record_chunk(self.engine, self.run_id, stage="transform", chunk=index,
                                       counts=moved)  # fmt: skip
+            if isinstance(result, dict) and result.get("loaded"):
+                rows = _int(result.get("rows"))
+                runs.record_chunk(self.engine, self.run_id, stage="load_outbox", chunk=index,
+                                  counts={"rows_in": rows, "rows_out": rows})  # fmt: skip
             runs.record_chunk(
                 self.engine, self.run_id, stage=self.stage, chunk=index,
                 counts=_result_counts(result) if counts is None else counts,
@@ -273,7 +278,8 @@ class _Tracker:
         """Rows in are the field rules' rows out that fed the transform (its input chunks say
         them); a task without a transformation passes its chunks on unchanged."""
         out = _dicts(result)
-        expect = {"anonymize": {"chunks": 0, "chunks_expected": len(out)}}
+        expect = {stage: {"chunks": 0, "chunks_expected": len(out)}
+                  for stage in ("anonymize", "load_outbox")}  # fmt: skip
         if out and all(c.get("transform") for c in out):  # planned: the chunks will count
             return {"chunks": 0, "chunks_expected": len(out), "rows_in": 0, "rows_out": 0}, expect
         fed = _dicts(self.inputs[0]) if self.inputs else []

@@ -408,7 +408,10 @@ def test_a_real_dag_run_shows_one_total_per_stage(
     assert stats["field_rules"] == {**rules, "inputs": {"source": rules}}
     # the bench SQL is row-wise: it runs inside the anonymize chunks, which count it
     assert stats["transform"] == {
-        "chunks": 3, "chunks_expected": 3, "rows_in": 2495, "rows_out": 2494
+        "chunks": 3,
+        "chunks_expected": 3,
+        "rows_in": 2495,
+        "rows_out": 2494,
     }
     with etlx_engine.connect() as conn:
         report = conn.execute(sa.select(outbox_batches.c.privacy_report)).scalar_one()
@@ -444,6 +447,6 @@ def test_a_real_dag_run_shows_one_total_per_stage(
         ("extract", 3, None),
         *[("field_rules", n, 3) for n in (1, 2, 3)],
         ("transform", 0, 3),
-        *[(stage, n, 3) for n in (1, 2, 3) for stage in ("transform", "anonymize")],
+        *[(stage, n, 3) for n in (1, 2, 3) for stage in ("transform", "load_outbox", "anonymize")],
         ("load_outbox", 3, 3),
     ]
