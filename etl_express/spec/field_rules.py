@@ -50,7 +50,11 @@ class _Step(StrictModel):
 
 class CastStep(_Step):
     op: Literal["cast"]
-    to: str = Field(description="Arrow-style type name, e.g. int64, decimal128(12,2), date32.")
+    to: str = Field(
+        description="Arrow-style type name, e.g. int64, decimal128(12,2), date32. Text becomes a "
+        "date or timestamp only when written as ISO 8601 (2024-01-31, optional time with 'T' or "
+        "a space, and for tz=UTC an offset or Z); other layouts: the parse_date step."
+    )
     strict: bool = Field(False, description="Fail the row instead of nulling a bad value.")
 
     @field_validator("to")

@@ -27,6 +27,13 @@ from etl_express.stages.phone import normalize_phone
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 _EMAIL_TMP = "__etlx_email"
+# A cast reads ISO 8601 text only (other layouts: the parse_date step with formats). Left to
+# guess, polars picks a layout from each chunk's first value, so the same text could parse in
+# one chunk and be null in another.
+_ISO_DATE = "%Y-%m-%d"
+_ISO_DATETIMES = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M",
+                  "%Y-%m-%dT%H:%M", _ISO_DATE)  # fmt: skip
+_ISO_OFFSETS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
 _TRUE = ["true", "t", "1", "yes", "y", "да"]
 _FALSE = ["false", "f", "0", "no", "n", "нет"]
 
@@ -51,11 +58,16 @@ def _cast_text(expr: pl.Expr, step: Cast) -> pl.Expr:
         lowered = text.str.to_lowercase()
         return pl.when(lowered.is_in(_TRUE)).then(True).when(lowered.is_in(_FALSE)).then(False)
     if step.to == "date":
-        return text.str.to_date(strict=False)
+        return text.str.to_date(_ISO_DATE, strict=False)
     if step.to == "datetime":
-        return text.str.to_datetime(time_unit="us", strict=False)
+        return pl.coalesce([text.str.to_datetime(f, time_unit="us", strict=False)
+                            for f in _ISO_DATETIMES])  # fmt: skip
     if step.to == "timestamptz":
-        return text.str.to_datetime(time_unit="us", time_zone="UTC", strict=False)
+        zoned = [text.str.to_datetime(f, time_unit="us", time_zone="UTC", strict=False)
+                 for f in _ISO_OFFSETS]  # fmt: skip
+        naive = [text.str.to_datetime(f, time_unit="us", strict=False).dt.replace_time_zone("UTC")
+                 for f in _ISO_DATETIMES]  # fmt: skip
+        return pl.coalesce([*zoned, *naive])
     return text.cast(_dtype(step), strict=False)
 
 

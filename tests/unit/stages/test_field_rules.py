@@ -171,3 +171,22 @@ def test_repetitive_text_column_with_a_strict_cast_quarantines_its_rows() -> Non
     assert result.clean["c"].to_list() == [1, 2] * 40
     assert result.quarantine["c"].to_list() == ["X"] * 40
     assert set(result.quarantine[REASONS].to_list()) == {"cast(c)"}
+
+
+def test_text_casts_to_dates_read_iso_8601_whatever_the_chunk_starts_with() -> None:
+    """polars, left to guess, picked a layout from each chunk's first value: the same text
+    parsed in one chunk and was null in another."""
+    values = ["2024-01-02", "2024-01-02 10:00:00", "2024-01-02T10:00:00.5", "2024-01-02T10:00",
+              "2024-01-02T10:00:00+03:00", "2024-01-02 10:00:00Z", "02.01.2024", None]  # fmt: skip
+    utc = dt.UTC
+    expected = [dt.datetime(2024, 1, 2, tzinfo=utc), dt.datetime(2024, 1, 2, 10, tzinfo=utc),
+                dt.datetime(2024, 1, 2, 10, 0, 0, 500000, tzinfo=utc),
+                dt.datetime(2024, 1, 2, 10, tzinfo=utc), dt.datetime(2024, 1, 2, 7, tzinfo=utc),
+                dt.datetime(2024, 1, 2, 10, tzinfo=utc), None, None]  # fmt: skip
+    assert _one(values, Cast("timestamptz")) == expected
+    assert _one(values[::-1], Cast("timestamptz")) == expected[::-1]
+    naive = _one(values[::-1], Cast("datetime"))[::-1]
+    assert naive[:4] == [d.replace(tzinfo=None) for d in expected[:4] if d is not None]
+    assert naive[4:] == [None] * 4  # an offset needs timestamptz
+    dates = [dt.date(2024, 1, 2)] + [None] * 7
+    assert _one(values, Cast("date")) == dates and _one(values[::-1], Cast("date")) == dates[::-1]
