@@ -97,8 +97,9 @@ def windowed_query(query: str, window: IncrementalWindow | None) -> tuple[str, l
         )
     if not conditions:
         return query, []
+    # newlines: the query may end in a -- comment
     body = query.strip().rstrip(";")
-    return f"SELECT * FROM ({body}) AS etlx_src WHERE {' AND '.join(conditions)}", values
+    return f"SELECT * FROM (\n{body}\n) AS etlx_src WHERE {' AND '.join(conditions)}", values
 
 
 def _decimal_type(field_: pa.Field) -> pa.DataType:
@@ -171,7 +172,10 @@ class PostgresSource:
     def _raw_batches(self) -> Iterator[pa.RecordBatch]:
         import adbc_driver_postgresql.dbapi as adbc
 
+        # The driver streams through COPY (<query>) TO STDOUT: a query ending in a -- comment
+        # would comment out its closing parenthesis without the newline.
         query, window_settings = windowed_query(self.config.query, self.config.window)
+        query = query.rstrip() + "\n"
         settings = [v for pair in self.config.settings for v in pair] + window_settings
         url = _session_url(libpq_url(self.config.url), self.config.statement_timeout_s)
         with adbc.connect(url, autocommit=True) as conn, conn.cursor() as cur:

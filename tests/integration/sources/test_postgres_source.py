@@ -184,3 +184,10 @@ def test_disconnect_mid_stream_fails_cleanly_and_retry_overwrites(
     )
     assert (result.chunks, result.rows) == (3, 25000)
     assert store.chunks("r1", "extract") == [0, 1, 2]
+
+
+def test_a_query_ending_in_a_comment_streams(source_db: str) -> None:
+    query = "SELECT id, amount FROM src_types WHERE id <= 3 -- the first three"
+    assert _read(source_db, query).column("id").to_pylist() == [1, 2, 3]
+    window = IncrementalWindow("id", 2, None)
+    assert _read(source_db, query, window=window).column("id").to_pylist() == [2, 3]
