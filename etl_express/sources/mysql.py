@@ -58,8 +58,8 @@ def windowed_query(query: str, window: IncrementalWindow | None) -> str:
         conditions.append(f"{col} >= {render_bound(window.lower)}")
     if window.upper is not None:
         conditions.append(f"{col} < {render_bound(window.upper)}")
-    body = query.strip().rstrip(";")
-    return f"SELECT * FROM ({body}) AS etlx_src WHERE {' AND '.join(conditions)}"
+    body = query.strip().rstrip(";")  # newlines: the query may end in a -- comment
+    return f"SELECT * FROM (\n{body}\n) AS etlx_src WHERE {' AND '.join(conditions)}"
 
 
 def session_statements(config: MySqlSourceConfig) -> list[str]:

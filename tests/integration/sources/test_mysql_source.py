@@ -106,3 +106,9 @@ def test_empty_result(maria: str) -> None:
         open_source(MySqlSourceConfig(maria, "SELECT * FROM people WHERE 1 = 0")).batches()
     )
     assert sum(b.num_rows for b in batches) == 0
+
+
+def test_a_query_ending_in_a_comment_reads_with_a_window(maria: str) -> None:
+    window = IncrementalWindow("id", 2, None)
+    query = "SELECT id FROM people WHERE id <= 3 -- the first three"
+    assert sorted(_read(maria, query, window=window).column("id").to_pylist()) == [2, 3]
