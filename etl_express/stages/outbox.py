@@ -139,7 +139,8 @@ def load_chunk(url: str, batch_id: int, chunk: int, data: pa.Table | pa.RecordBa
     name = loading_name(batch_id)
     if CHUNK_COLUMN in table.column_names:
         raise SafeMessageError(f"column name {CHUNK_COLUMN} is reserved")
-    tagged = table.append_column(CHUNK_COLUMN, pa.array([chunk] * table.num_rows, pa.int32()))
+    chunk_column = pa.repeat(pa.scalar(chunk, pa.int32()), table.num_rows)
+    tagged = table.append_column(CHUNK_COLUMN, chunk_column)
     with _adbc_connect(url) as conn:
         _ensure_tables(conn, name, table.schema)
         with conn.cursor() as cur:
