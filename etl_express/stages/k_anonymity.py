@@ -12,11 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from etl_express.stages.outbox import _quote, group_sizes_sql, k_anonymity_of
 from etl_express.stages.transform import StagedChunks, stream_transform
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def from_group_counts(
@@ -25,15 +22,6 @@ def from_group_counts(
     """The same figures as `outbox.k_anonymity_sql` over the loaded batch; `counts` holds the
     quasi-identifier columns and `n`, the rows with those values in one chunk."""
     cols = ", ".join(_quote(c) for c in quasi_identifiers)
-    sql = (
-        "SELECT min(n) AS k, count(*) FILTER (WHERE n = 1) AS unique_rows, count(*) AS groups, "
-        f"sum(n) AS total FROM (SELECT sum(n) AS n FROM counts GROUP BY {cols}) AS g"
-    )
-    row = next(stream_transform(sql, {"counts": counts}, memory_mb=memory_mb)).to_pylist()[0]
-    total, unique = int(row["total"] or 0), int(row["unique_rows"] or 0)
-    return {
-        "k": None if row["k"] is None else int(row["k"]),
-        "unique_rows": unique,
-        "unique_share": round(unique / total, 6) if total else 0.0,
-        "groups": int(row["groups"] or 0),
-    }
+    sql = group_sizes_sql(f"SELECT sum(n) AS n FROM counts GROUP BY {cols}")
+    batch = next(stream_transform(sql, {"counts": counts}, memory_mb=memory_mb))
+    return k_anonymity_of([column[0].as_py() for column in batch.columns])

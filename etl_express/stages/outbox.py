@@ -207,6 +207,24 @@ def _table_columns(conn: Any, name: str) -> list[dict[str, Any]]:
     return [{"name": r[0], "type": r[1], "nullable": bool(r[2])} for r in rows]
 
 
+def group_sizes_sql(groups: str) -> str:
+    """k-anonymity's figures over `groups`, a query giving each group's row count as `n`:
+    smallest group, groups of one row, groups, rows (in that order, see `k_anonymity_of`)."""
+    return f"SELECT min(n), count(*) FILTER (WHERE n = 1), count(*), sum(n) FROM ({groups}) AS g"
+
+
+def k_anonymity_of(row: Sequence[Any]) -> dict[str, Any]:
+    """The report's k-anonymity from a `group_sizes_sql` row."""
+    k, unique, groups, total = row
+    unique, total = int(unique or 0), int(total or 0)
+    return {
+        "k": None if k is None else int(k),
+        "unique_rows": unique,
+        "unique_share": round(unique / total, 6) if total else 0.0,
+        "groups": int(groups or 0),
+    }
+
+
 def k_anonymity_sql(conn: Any, name: str, quasi_identifiers: Sequence[str]) -> dict[str, Any]:
     """k over the loaded batch, computed by PostgreSQL (the batch may not fit in memory)."""
     import sqlalchemy as sa
@@ -214,20 +232,8 @@ def k_anonymity_sql(conn: Any, name: str, quasi_identifiers: Sequence[str]) -> d
     if not quasi_identifiers:
         return {"k": None, "unique_rows": 0, "unique_share": 0.0, "groups": 0}
     cols = ", ".join(_quote(c) for c in quasi_identifiers)
-    row = conn.execute(
-        sa.text(
-            f"SELECT min(n), count(*) FILTER (WHERE n = 1), count(*), sum(n) FROM "
-            f"(SELECT count(*) AS n FROM {SCHEMA}.{_quote(name)} GROUP BY {cols}) g"
-        )
-    ).one()
-    total = int(row[3] or 0)
-    unique = int(row[1] or 0)
-    return {
-        "k": None if row[0] is None else int(row[0]),
-        "unique_rows": unique,
-        "unique_share": round(unique / total, 6) if total else 0.0,
-        "groups": int(row[2] or 0),
-    }
+    groups = f"SELECT count(*) AS n FROM {SCHEMA}.{_quote(name)} GROUP BY {cols}"
+    return k_anonymity_of(conn.execute(sa.text(group_sizes_sql(groups))).one())
 
 
 def finalize_batch(

@@ -99,6 +99,14 @@ def _memory_mb() -> int:
     return get_settings().transform_memory_mb
 
 
+def _forget_transform(ctx: RunContext) -> None:
+    """A re-run transform may yield fewer chunks (or another mode): drop what an earlier run
+    of it and of the stage after it staged, so that no stale chunk reaches the outbox or the
+    privacy report."""
+    for stage in (TRANSFORM, PLAN, DROPPED, ANONYMIZE, QI_COUNTS):
+        ctx.store.remove_stage(ctx.run_id, stage)
+
+
 def transform_whole(
     ctx: RunContext,
     sql: str,
@@ -112,10 +120,7 @@ def transform_whole(
 
     with stage_errors(TRANSFORM, None):
         datasets: dict[str, Any] = {name: _staged(ctx, stage) for name, stage in inputs.items()}
-        # A re-run transform may yield fewer chunks: drop this stage's and the next stage's
-        # earlier output so that no stale chunk reaches the outbox or the privacy report.
-        for stage in (TRANSFORM, ANONYMIZE, QI_COUNTS):
-            ctx.store.remove_stage(ctx.run_id, stage)
+        _forget_transform(ctx)
         batches = stream_transform(sql, datasets, dedupe=dedupe, memory_mb=_memory_mb())
         count = 0
         for count, batch in enumerate(rechunk(batches, chunk_rows), start=1):
@@ -155,8 +160,7 @@ def transform_python(
                 frames[name] = frame.lazy()
             else:
                 frames[name] = pl.scan_pyarrow_dataset(dataset)
-        for stage in (TRANSFORM, ANONYMIZE, QI_COUNTS):
-            ctx.store.remove_stage(ctx.run_id, stage)
+        _forget_transform(ctx)
         count = 0
         for count, batch in enumerate(rechunk(run_python_transform(code, frames), chunk_rows), 1):
             ctx.write(TRANSFORM, count - 1, pa.Table.from_batches([batch]))
@@ -184,8 +188,7 @@ def plan_chunkwise(
     Returns the input's chunk numbers."""
     with stage_errors(TRANSFORM, None):
         staged = _staged(ctx, source)
-        for stage in (TRANSFORM, ANONYMIZE, QI_COUNTS, PLAN, DROPPED):
-            ctx.store.remove_stage(ctx.run_id, stage)
+        _forget_transform(ctx)
         schema = staged.schema()
         visible = schema.remove(schema.get_field_index(SEQ)) if SEQ in schema.names else schema
         run_transform(sql, {name: visible.empty_table()})
