@@ -67,10 +67,7 @@ def _missing(frame: pl.DataFrame, config: FieldRulesConfig) -> list[str]:
 
 def _value_wise(step: Step) -> bool:
     """A step whose result for a value does not depend on the other rows or columns."""
-    if isinstance(step, Phone):
-        return step.region_column is None
-    # Text to date/datetime without a format: polars infers the format from the column.
-    return not (isinstance(step, Cast) and step.to in ("date", "datetime", "timestamptz"))
+    return not (isinstance(step, Phone) and step.region_column is not None)
 
 
 def _costly(step: Step) -> bool:
@@ -97,18 +94,14 @@ def _distinct_steps(frame: pl.DataFrame, rule: FieldRule, names: list[str]) -> p
     distinct = column.unique()
     if len(distinct) * _DISTINCT_SHARE > len(column):
         return None
-    lf = distinct.to_frame().lazy()
-    previous = rule.column
-    for step, helper in zip(rule.steps, names, strict=True):
-        lf = apply_step(lf, step, previous, helper, lf.collect_schema()[previous])
-        previous = helper
-    return lf.collect(engine=_ENGINE)
+    return _chained(distinct.to_frame().lazy(), rule, names).collect(engine=_ENGINE)
 
 
 def _step_columns(
     lf: pl.LazyFrame, frame: pl.DataFrame, rule: FieldRule, names: list[str]
 ) -> pl.LazyFrame:
-    """`lf` with one column per step of `rule` (named `names`), each step reading the last."""
+    """`lf` with the step columns of `rule` (see `_chained`), from the distinct values where
+    that pays."""
     distinct = _distinct_steps(frame, rule, names)
     if distinct is not None:
         values = distinct.get_column(rule.column)
@@ -118,6 +111,11 @@ def _step_columns(
             .alias(h)
             for h in names
         )
+    return _chained(lf, rule, names)
+
+
+def _chained(lf: pl.LazyFrame, rule: FieldRule, names: list[str]) -> pl.LazyFrame:
+    """`lf` with one column per step of `rule` (named `names`), each step reading the last."""
     previous = rule.column
     for step, helper in zip(rule.steps, names, strict=True):
         lf = apply_step(lf, step, previous, helper, lf.collect_schema()[previous])
