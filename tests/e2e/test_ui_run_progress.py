@@ -51,12 +51,17 @@ def test_the_task_page_shows_rows_per_stage_of_a_run(
         page.get_by_text(f"Demo customers {suffix}").click()
         # No click on Refresh: the page reloads the runs while one is going.
         last = page.get_by_test_id("stage-rows-load_outbox")
+        state = page.get_by_test_id(f"run-state-{run_id}")
         try:
             expect(last).to_contain_text("1/1 chunks", timeout=600_000)
+            # The anonymize chunk moves load_outbox's count when its rows are in the hidden
+            # table; the run succeeds only when load_outbox has published the batch after it.
+            expect(state).to_have_text("success", timeout=300_000)
         except AssertionError:
             page.screenshot(path=str(test_output_dir / "ui_run_progress_failed.png"))
             raise AssertionError(
-                f"the run's load_outbox line never came:\n{page.inner_text('body')[-3000:]}\n"
+                "the run's load_outbox line or its success never came:\n"
+                f"{page.inner_text('body')[-3000:]}\n"
                 f"scheduler log:\n{airflow_server.log('scheduler')[-3000:]}"
             ) from None
         page.screenshot(path=str(test_output_dir / "ui_run_progress.png"))

@@ -82,8 +82,8 @@ const STATE_COLORS = {
   upload: "teal",
 };
 
-function StateBadge({ value }) {
-  return h(C.Badge, { colorPalette: STATE_COLORS[value] || "gray", variant: "subtle" }, value || "—");
+function StateBadge({ value, testId }) {
+  return h(C.Badge, { colorPalette: STATE_COLORS[value] || "gray", variant: "subtle", "data-testid": testId }, value || "—");
 }
 
 // A run's stats hold one total per stage (see etl_express/stages/tracking.py); shown in the
@@ -1219,7 +1219,7 @@ function TaskDetail({ slug, onEdit, onBack }) {
             rowKey: (r) => r.id,
             columns: [
               { label: "Run", render: (r) => h(C.Text, { fontFamily: "mono", fontSize: "xs" }, r.dag_run_id) },
-              { label: "State", render: (r) => h(StateBadge, { value: r.state }) },
+              { label: "State", render: (r) => h(StateBadge, { value: r.state, testId: `run-state-${r.dag_run_id}` }) },
               { label: "Stage", render: (r) => r.stage || "—" },
               { label: "Rows per stage", render: (r) => h(StageRows, { stats: r.stats }) },
               { label: "Started", render: (r) => when(r.started_at) },
