@@ -183,3 +183,22 @@ def test_times_and_intervals_from_polars_load_as_time_and_interval(etlx_db: str)
         ("01:02:03.000004", "72:00:05.000007", "72:00:05.000007", "1 mon 2 days 00:00:00.000003"),
         (None, "-00:00:01", "-00:00:01", None),
     ]
+
+
+def test_loads_share_the_driver_database_but_not_connections(etlx_db: str) -> None:
+    """The driver's database object (its type catalog) is made once per process and URL;
+    every load still has a connection of its own, closed when it is done."""
+    from etl_express.stages.outbox import _adbc_connect
+
+    with _adbc_connect(etlx_db) as first, _adbc_connect(etlx_db) as second:
+        assert first.adbc_database is second.adbc_database
+        assert first.adbc_connection is not second.adbc_connection
+        with first.cursor() as a, second.cursor() as b:
+            a.execute("SELECT pg_backend_pid()")
+            b.execute("SELECT pg_backend_pid()")
+            assert a.fetchone() != b.fetchone()
+    # closing both connections left the shared database usable
+    batch_id = new_batch(etlx_db)
+    for index in range(3):
+        assert load_chunk(etlx_db, batch_id, index, chunk(index * 10, 10)) == 10
+    assert finalize_batch(etlx_db, batch_id, 3).row_count == 30
