@@ -41,8 +41,9 @@ COLUMNS = (
 WARM = {
     "copy_passthrough": ("psycopg",),
     "etlx_stages": ("polars", "pyarrow.parquet", "duckdb", "pandas", "adbc_driver_postgresql.dbapi",
-                    "sqlalchemy", "sqlglot", "etl_express.anonymize.engine",
-                    "etl_express.stages.entry", "etl_express.stores.batches"),
+                    "sqlalchemy", "sqlglot", "sqlglot.dialects.duckdb",
+                    "etl_express.anonymize.engine", "etl_express.stages.entry",
+                    "etl_express.stores.batches"),
     "etlx_airflow": (),
     "presidio_structured": ("pandas", "sqlalchemy", "faker", "phonenumbers", "presidio_structured",
                             "presidio_anonymizer"),

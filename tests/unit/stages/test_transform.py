@@ -185,3 +185,20 @@ def test_intervals_come_out_as_microsecond_durations() -> None:
     streamed = pa.Table.from_batches(list(stream_transform(sql, {"input": table})))
     assert streamed.equals(out)
     assert pl.from_arrow(out).schema["age"] == pl.Duration("us")  # polars reads it
+
+
+def test_chunkwise_queries_share_a_locked_database_but_not_their_inputs() -> None:
+    """Row-wise chunk queries run on cursors of one process-wide DuckDB database: each sees
+    only the chunk it was given, and the database is as locked down as a private one."""
+    schema = pa.schema([("n", pa.int64())])
+    first = chunkwise("SELECT n * 2 AS n FROM chunk_a", "chunk_a", pa.table({"n": [1, 2]}), schema)
+    assert first.column("n").to_pylist() == [2, 4]
+    with pytest.raises(SafeMessageError, match="chunk_a"):  # the earlier chunk is gone
+        chunkwise("SELECT * FROM chunk_a", "chunk_b", pa.table({"n": [3]}), schema)
+    with pytest.raises(SafeMessageError, match="transformation SQL failed"):
+        chunkwise("SELECT * FROM read_csv('/etc/hostname')", "c", pa.table({"n": [1]}), schema)
+    with pytest.raises(SafeMessageError, match="transformation SQL failed"):
+        chunkwise("SELECT current_setting('threads') FROM c; SET enable_external_access = true",
+                  "c", pa.table({"n": [1]}), schema)  # fmt: skip
+    again = chunkwise("SELECT n + 1 AS n FROM chunk_a", "chunk_a", pa.table({"n": [5]}), schema)
+    assert again.column("n").to_pylist() == [6]
