@@ -64,6 +64,8 @@ def test_the_task_page_shows_rows_per_stage_of_a_run(
                 f"{page.inner_text('body')[-3000:]}\n"
                 f"scheduler log:\n{airflow_server.log('scheduler')[-3000:]}"
             ) from None
+        # The batch the run published shows up without a click on the batches' Refresh.
+        expect(page.get_by_text("ready_for_review")).to_be_visible(timeout=30_000)
         page.screenshot(path=str(test_output_dir / "ui_run_progress.png"))
         shown = {stage: page.get_by_test_id(f"stage-rows-{stage}").inner_text() for stage in STAGES}
         assert session.errors == []

@@ -8,7 +8,7 @@
 const React = globalThis.React;
 const C = globalThis.ChakraUI;
 const h = React.createElement;
-const { useState, useEffect, useCallback } = React;
+const { useState, useEffect, useCallback, useRef } = React;
 
 const API = new URL("../api/v1/", import.meta.url).href;
 const AIRFLOW_ROOT = new URL("../../", import.meta.url).href;
@@ -1079,9 +1079,17 @@ function BatchQuarantine({ batch }) {
   );
 }
 
-function BatchesSection({ slug }) {
+// `runsSeen` changes whenever the task's runs move on (see TaskDetail): a run makes its batch
+// while it goes and publishes it when it ends, so the list follows the runs.
+function BatchesSection({ slug, runsSeen }) {
   const batches = useApi(`batches${query({ task: slug, limit: BATCH_LIST_LIMIT })}`);
   const [openId, setOpenId] = useState(null);
+  const reloadBatches = batches.reload;
+  const lastSeen = useRef(runsSeen);
+  useEffect(() => {
+    if (lastSeen.current && runsSeen !== lastSeen.current) reloadBatches();
+    lastSeen.current = runsSeen;
+  }, [runsSeen, reloadBatches]);
   const open = batches.data ? batches.data.find((b) => b.id === openId) : null;
   return h(
     Section,
@@ -1094,7 +1102,7 @@ function BatchesSection({ slug }) {
       onRowClick: (b) => setOpenId(b.id === openId ? null : b.id),
       columns: [
         { label: "Batch", render: (b) => `#${b.id}` },
-        { label: "State", render: (b) => h(StateBadge, { value: b.state }) },
+        { label: "State", render: (b) => h(StateBadge, { value: b.state, testId: `batch-state-${b.id}` }) },
         { label: "Rows", render: (b) => count(b.row_count) },
         { label: "Quarantined", render: (b) => count(b.quarantined_rows || 0) },
         { label: "Created", render: (b) => when(b.created_at) },
@@ -1121,6 +1129,9 @@ function TaskDetail({ slug, onEdit, onBack }) {
       (runs.data.runs.some((r) => r.state === "running") ||
         runs.data.dag_runs.some((r) => r.state === "running" || r.state === "queued")),
   );
+  const runsSeen = runs.data
+    ? [...runs.data.runs.map((r) => `${r.id}:${r.state}:${r.stage}`), ...runs.data.dag_runs.map((r) => `${r.dag_run_id}:${r.state}`)].join(",")
+    : "";
   const reloadRuns = runs.reload;
   useEffect(() => {
     if (!live) return undefined;
@@ -1229,7 +1240,7 @@ function TaskDetail({ slug, onEdit, onBack }) {
           }),
         )
       : null,
-    h(BatchesSection, { slug: t.slug }),
+    h(BatchesSection, { slug: t.slug, runsSeen }),
     h(
       Section,
       { title: "Airflow runs", actions: h(C.Button, { size: "xs", variant: "ghost", onClick: runs.reload }, "Refresh") },
