@@ -144,19 +144,11 @@ def chunkwise(
         if dropped is not None and len(dropped):
             table = table.filter(pc.invert(pc.is_in(table.column(SEQ), value_set=dropped)))
         table = table.drop_columns([SEQ])
-    import duckdb
-
+    if not name.isidentifier():
+        raise SafeMessageError(f"input name {name!r} is not an identifier")
     with _chunk_cursor() as con:
-        if not name.isidentifier():
-            raise SafeMessageError(f"input name {name!r} is not an identifier")
         con.register(name, table)
-        try:
-            relation, intervals = _relation(con, sql)
-            out: pa.Table = relation.to_arrow_table()
-        except duckdb.Error as exc:
-            first = (str(exc).splitlines() or [""])[0][:300]
-            raise SafeMessageError(f"transformation SQL failed: {first}") from None
-        return out.cast(_with_durations(out.schema, intervals)) if intervals else out
+        return _whole_result(con, sql)
 
 
 _CHUNK_DB: dict[str, Any] = {}
@@ -287,16 +279,21 @@ def stream_transform(
 
 def run_transform(sql: str, inputs: Mapping[str, Input], *, threads: int = 1) -> pa.Table:
     """The whole result of `sql` as one table (for per-chunk use)."""
+    with _connect(inputs, threads) as con:
+        return _whole_result(con, sql)
+
+
+def _whole_result(con: Any, sql: str) -> pa.Table:
     import duckdb
 
-    with _connect(inputs, threads) as con:
-        try:
-            relation, intervals = _relation(con, sql)
-            table: pa.Table = relation.to_arrow_table()
-        except duckdb.Error as exc:
-            first = (str(exc).splitlines() or [""])[0][:300]
-            raise SafeMessageError(f"transformation SQL failed: {first}") from None
-        return table.cast(_with_durations(table.schema, intervals)) if intervals else table
+    try:
+        relation, intervals = _relation(con, sql)
+        table: pa.Table = relation.to_arrow_table()
+    except duckdb.Error as exc:
+        # DuckDB's messages name tables, columns and SQL positions, not row values.
+        first = (str(exc).splitlines() or [""])[0][:300]
+        raise SafeMessageError(f"transformation SQL failed: {first}") from None
+    return table.cast(_with_durations(table.schema, intervals)) if intervals else table
 
 
 def _relation(con: Any, sql: str) -> tuple[Any, list[str]]:
