@@ -19,9 +19,9 @@ MAX_FIELDS: Final = 500
 # Regions the vectorized phone normalizer (etl_express.stages.phone) implements; a test keeps
 # the two lists equal, so a step that validates here also runs.
 PHONE_REGIONS: Final = ("RU", "US", "GB")
-# Expectations the field-rules stage evaluates (as polars expressions with GX semantics,
-# etl_express.stages.checks); a test keeps this equal to the stage's list.
-RUNNABLE_EXPECTATIONS: Final = frozenset(
+# Expectations the field-rules stage evaluates as polars expressions with GX semantics
+# (etl_express.stages.checks); a test keeps this equal to the stage's list.
+POLARS_EXPECTATIONS: Final = frozenset(
     {
         "expect_column_values_to_not_be_null",
         "expect_column_values_to_be_null",
@@ -35,6 +35,47 @@ RUNNABLE_EXPECTATIONS: Final = frozenset(
         "expect_column_values_to_be_unique",
     }
 )
+# Value-wise expectations Great Expectations itself runs on each chunk
+# (etl_express.stages.gx_checks); a test keeps this equal to the stage's list.
+GX_EXPECTATIONS: Final = frozenset(
+    {
+        "expect_column_values_to_match_strftime_format",
+        "expect_column_values_to_be_json_parseable",
+        "expect_column_values_to_be_dateutil_parseable",
+        "expect_column_values_to_match_regex_list",
+        "expect_column_values_to_not_match_regex_list",
+    }
+)
+RUNNABLE_EXPECTATIONS: Final = POLARS_EXPECTATIONS | GX_EXPECTATIONS
+# Why the other row-level column expectations do not run (measured or GX's own limits).
+_NOT_RUN: Final = {
+    **dict.fromkeys(
+        (
+            "expect_column_values_to_be_increasing",
+            "expect_column_values_to_be_decreasing",
+            "expect_column_value_z_scores_to_be_less_than",
+            "expect_column_values_to_not_be_outliers",
+        ),
+        "it judges each value against the other rows, and the stage sees one chunk of the "
+        "batch at a time",
+    ),
+    **dict.fromkeys(
+        ("expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list"),
+        "it checks the column's type, not its values: give the field a cast step",
+    ),
+    **dict.fromkeys(
+        (
+            "expect_column_values_to_match_like_pattern",
+            "expect_column_values_to_not_match_like_pattern",
+            "expect_column_values_to_match_like_pattern_list",
+            "expect_column_values_to_not_match_like_pattern_list",
+        ),
+        "Great Expectations evaluates LIKE patterns in SQL only: use "
+        "expect_column_values_to_match_regex",
+    ),
+    "expect_column_values_to_match_json_schema": "it validated 100k values in 115 s here: use "
+    "expect_column_values_to_be_json_parseable, and check fields in the transformation",
+}
 
 
 # Cast targets the stage implements (etl_express.stages.adapter.cast_of; tested together).
@@ -295,9 +336,10 @@ def _placement_problem(name: str, entry: dict[str, Any] | None, per_field: bool)
             "(e.g. expect_column_values_to_be_unique) or in the transformation"
         )
     if name not in RUNNABLE_EXPECTATIONS:
+        why = f" ({_NOT_RUN[name]})" if name in _NOT_RUN else ""
         return (
             f"expectation {name} is valid in Great Expectations, but the field-rules stage "
-            f"does not run it; supported: {', '.join(sorted(RUNNABLE_EXPECTATIONS))}"
+            f"does not run it{why}; supported: {', '.join(sorted(RUNNABLE_EXPECTATIONS))}"
         )
     return None
 
@@ -313,6 +355,13 @@ def _runtime_kwarg_errors(val: Validation, base: str) -> list[FieldError]:
                     "transformation instead",
                 )
             )
+    patterns = val.kwargs.get("regex_list") if val.expectation in GX_EXPECTATIONS else None
+    for i, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+        try:  # GX runs them with Python's engine (pandas str.contains)
+            re.compile(str(pattern))
+        except re.error as err:
+            errors.append(FieldError(f"{base}.kwargs.regex_list[{i}]",
+                                     f"is not a valid regular expression: {err}"))  # fmt: skip
     mostly = val.kwargs.get("mostly")
     if isinstance(mostly, int | float) and not isinstance(mostly, bool):
         if not 0 <= mostly <= 1:

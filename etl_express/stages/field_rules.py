@@ -28,12 +28,14 @@ from etl_express.stages.config import (
     Step,
 )
 from etl_express.stages.errors import SafeMessageError
+from etl_express.stages.gx_checks import GX_EXPECTATIONS, gx_passes
 
 REASONS = "_etlx_reasons"
 SEVERITY = "_etlx_severity"
 _OK = "__etlx_ok_"
 _ROW = "__etlx_row"
 _STRICT = "__etlx_strict_"
+_GX = "__etlx_gx_"
 # Column-wise steps over one chunk in memory: the streaming engine (polars 2's default) cut
 # the chunk into morsels and cost 5-9% more CPU on the bench field rules.
 _ENGINE: Final = "in-memory"
@@ -158,10 +160,14 @@ def _clean(
 
 
 def _rules(frame: pl.DataFrame, config: FieldRulesConfig) -> list[tuple[str, str, pl.Expr]]:
-    """(label, severity, passes) for every configured check and every strict cast."""
+    """(label, severity, passes) for every configured check and every strict cast; checks
+    that Great Expectations runs read their `_GX` column (see `_with_gx_results`)."""
     rules: list[tuple[str, str, pl.Expr]] = [
-        (c.label, c.severity, check_expr(c, frame.schema.get(c.column))) for c in config.checks
-    ]
+        (c.label, c.severity,
+         pl.col(f"{_GX}{i}") if c.expectation in GX_EXPECTATIONS
+         else check_expr(c, frame.schema.get(c.column)))
+        for i, c in enumerate(config.checks)
+    ]  # fmt: skip
     for name in frame.columns:
         if name.startswith(_STRICT):
             column = name.removeprefix(_STRICT)
@@ -169,12 +175,24 @@ def _rules(frame: pl.DataFrame, config: FieldRulesConfig) -> list[tuple[str, str
     return rules
 
 
+def _with_gx_results(frame: pl.DataFrame, config: FieldRulesConfig) -> pl.DataFrame:
+    """`frame` with a pass column per check Great Expectations runs (GX is imported only
+    when a script has one)."""
+    wanted = [(i, c) for i, c in enumerate(config.checks) if c.expectation in GX_EXPECTATIONS]
+    if not wanted:
+        return frame
+    passes = gx_passes(frame, [c for _, c in wanted])
+    names = [f"{_GX}{i}" for i, _ in wanted]
+    return frame.with_columns(ok.alias(n) for n, ok in zip(names, passes, strict=True))
+
+
 def _checks(
     frame: pl.DataFrame, config: FieldRulesConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, Any]]]:
+    frame = _with_gx_results(frame, config)
     rules = _rules(frame, config)
     helper_cols = [f"{_OK}{i}" for i in range(len(rules))]
-    strict_cols = [c for c in frame.columns if c.startswith(_STRICT)]
+    markers = [c for c in frame.columns if c.startswith((_STRICT, _GX))]
     flagged = frame.with_columns(
         ok.alias(h) for (_, _, ok), h in zip(rules, helper_cols, strict=True)
     )
@@ -192,7 +210,7 @@ def _checks(
         separator="; ",
         ignore_nulls=True,
     )
-    drop = helper_cols + strict_cols
+    drop = helper_cols + markers
     quarantine = (
         flagged.filter(bad)
         .with_columns(reasons.cast(pl.String).alias(REASONS), pl.lit("quarantine").alias(SEVERITY))

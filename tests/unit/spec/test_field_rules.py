@@ -1,7 +1,13 @@
 from __future__ import annotations
 
 from etl_express.spec import ColumnSchema, FieldRulesSpec, parse_script
-from etl_express.spec.field_rules import PHONE_REGIONS, RUNNABLE_EXPECTATIONS, step_output_type
+from etl_express.spec.field_rules import (
+    GX_EXPECTATIONS,
+    PHONE_REGIONS,
+    POLARS_EXPECTATIONS,
+    RUNNABLE_EXPECTATIONS,
+    step_output_type,
+)
 from etl_express.spec.gx_catalog import expectations
 
 
@@ -12,9 +18,13 @@ def test_phone_regions_match_the_stage() -> None:
 
 
 def test_runnable_expectations_match_the_stage_and_gx() -> None:
+    from etl_express.stages import gx_checks
     from etl_express.stages.checks import SUPPORTED_EXPECTATIONS
 
-    assert RUNNABLE_EXPECTATIONS == SUPPORTED_EXPECTATIONS
+    assert POLARS_EXPECTATIONS == SUPPORTED_EXPECTATIONS
+    assert GX_EXPECTATIONS == gx_checks.GX_EXPECTATIONS
+    assert not POLARS_EXPECTATIONS & GX_EXPECTATIONS
+    assert RUNNABLE_EXPECTATIONS == POLARS_EXPECTATIONS | GX_EXPECTATIONS
     assert all(expectations()[name]["row_level"] for name in RUNNABLE_EXPECTATIONS)
 
 
