@@ -46,6 +46,18 @@ GX_EXPECTATIONS: Final = frozenset(
         "expect_column_values_to_not_match_regex_list",
     }
 )
+# Row-wise checks of several columns (table_validations) that Great Expectations runs per
+# chunk; a test keeps this equal to the stage's list.
+GX_TABLE_EXPECTATIONS: Final = frozenset(
+    {
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "expect_column_pair_values_to_be_equal",
+        "expect_column_pair_values_to_be_in_set",
+        "expect_multicolumn_sum_to_equal",
+        "expect_multicolumn_values_to_be_equal",
+        "expect_select_column_values_to_be_unique_within_record",
+    }
+)
 RUNNABLE_EXPECTATIONS: Final = POLARS_EXPECTATIONS | GX_EXPECTATIONS
 # Why the other row-level column expectations do not run (measured or GX's own limits).
 _NOT_RUN: Final = {
@@ -329,12 +341,18 @@ def _placement_problem(name: str, entry: dict[str, Any] | None, per_field: bool)
         )
     if not per_field and domain == "column":
         return f"expectation {name} checks one column; put it under fields.<name>"
-    if not per_field:
+    if not per_field and name not in GX_TABLE_EXPECTATIONS:
+        rows = (" (it compares rows, and the stage sees one chunk of the batch at a time)"
+                if entry["row_level"] else "")  # fmt: skip
         return (
             f"expectation {name} is valid in Great Expectations, but the field-rules stage "
-            "runs per-field row checks only; express it under fields.<name> "
-            "(e.g. expect_column_values_to_be_unique) or in the transformation"
+            f"does not run it{rows}; table validations run for the columns of one row: "
+            f"{', '.join(sorted(GX_TABLE_EXPECTATIONS))}; per-field checks go under "
+            "fields.<name> (e.g. expect_column_values_to_be_unique), the rest in the "
+            "transformation"
         )
+    if not per_field:
+        return None
     if name not in RUNNABLE_EXPECTATIONS:
         why = f" ({_NOT_RUN[name]})" if name in _NOT_RUN else ""
         return (

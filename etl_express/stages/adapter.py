@@ -26,6 +26,7 @@ from etl_express.stages.config import (
     TypeName,
 )
 from etl_express.stages.errors import SafeMessageError
+from etl_express.stages.gx_checks import GX_ROW_WISE_TABLE_EXPECTATIONS
 from etl_express.stages.phone import REGIONS
 
 _DECIMAL = re.compile(r"^decimal(?:128|256)?\((\d+),\s*(\d+)\)$")
@@ -87,12 +88,15 @@ def _check(column: str | None, validation: dict[str, Any]) -> Check:
     kwargs = dict(validation.get("kwargs") or {})
     target = column or kwargs.pop("column", None)
     kwargs.pop("column", None)
+    expectation = validation["expectation"]
+    if target is None and expectation in GX_ROW_WISE_TABLE_EXPECTATIONS:
+        target = ""  # a column pair or several columns: named in its kwargs
     if not isinstance(target, str):
         raise SafeMessageError(
-            f"table validation {validation['expectation']} is not supported (row-level "
-            "expectations with a column only)"
+            f"table validation {expectation} is not supported (row-level expectations of "
+            "one column, a column pair or columns of one row only)"
         )
-    return Check(validation["expectation"], target, kwargs, validation.get("severity", "fail"))
+    return Check(expectation, target, kwargs, validation.get("severity", "fail"))
 
 
 def field_rules_config(spec: dict[str, Any], columns: set[str] | None = None) -> FieldRulesConfig:

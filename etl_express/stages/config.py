@@ -90,6 +90,10 @@ class FieldRule:
 class Check:
     """One row-level expectation, named as in Great Expectations, with its kwargs.
 
+    `column` is the field a field's validation checks; a table validation (a column pair or
+    several columns in one row) has none and names its columns in its kwargs (`column_A`,
+    `column_B`, `column_list`), as GX does.
+
     Severity: `warn` counts failing rows and keeps them; `quarantine` moves them to the
     quarantine with the check's name as reason; `fail` fails the chunk (no rows leave).
     """
@@ -101,8 +105,16 @@ class Check:
     name: str | None = None
 
     @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the check reads."""
+        if self.column:
+            return (self.column,)
+        named = [self.kwargs[k] for k in ("column_A", "column_B") if k in self.kwargs]
+        return tuple(str(c) for c in [*named, *(self.kwargs.get("column_list") or [])])
+
+    @property
     def label(self) -> str:
-        return self.name or f"{self.expectation}({self.column})"
+        return self.name or f"{self.expectation}({', '.join(self.columns)})"
 
 
 @dataclass(frozen=True)

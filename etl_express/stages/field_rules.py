@@ -63,7 +63,7 @@ def _as_frame(data: pl.DataFrame | pa.Table | pa.RecordBatch) -> pl.DataFrame:
 def _missing(frame: pl.DataFrame, config: FieldRulesConfig) -> list[str]:
     wanted = [r.column for r in config.fields] + list(config.dedupe_keys)
     produced = {r.rename or r.column for r in config.fields}
-    wanted += [c.column for c in config.checks if c.column not in produced]
+    wanted += [c for check in config.checks for c in check.columns if c not in produced]
     return sorted({c for c in wanted if c not in frame.columns})
 
 

@@ -478,7 +478,7 @@ const KIND_FIELDS = {
   field_rules: [
     { key: "fields", label: "Fields", type: "json", rows: 14, helper: "Per field: steps (cast, trim, case, null_if, default, regex_replace, phone_e164, email, parse_date) and validations (GX expectation, kwargs, severity fail|quarantine|warn)" },
     { key: "dedupe", label: "Dedupe", type: "json", rows: 3, helper: '{"keys": ["id"], "keep": "last"}' },
-    { key: "table_validations", label: "Table validations", type: "json", rows: 4 },
+    { key: "table_validations", label: "Table validations", type: "json", rows: 4, helper: "Checks of several columns in one row, run by Great Expectations: e.g. expect_column_pair_values_a_to_be_greater_than_b with kwargs column_A, column_B" },
   ],
   transformation: [
     { key: "language", label: "Language", type: "select", options: ["sql", "python"] },

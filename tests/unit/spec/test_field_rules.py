@@ -3,6 +3,7 @@ from __future__ import annotations
 from etl_express.spec import ColumnSchema, FieldRulesSpec, parse_script
 from etl_express.spec.field_rules import (
     GX_EXPECTATIONS,
+    GX_TABLE_EXPECTATIONS,
     PHONE_REGIONS,
     POLARS_EXPECTATIONS,
     RUNNABLE_EXPECTATIONS,
@@ -22,7 +23,13 @@ def test_runnable_expectations_match_the_stage_and_gx() -> None:
     from etl_express.stages.checks import SUPPORTED_EXPECTATIONS
 
     assert POLARS_EXPECTATIONS == SUPPORTED_EXPECTATIONS
-    assert GX_EXPECTATIONS == gx_checks.GX_EXPECTATIONS
+    assert GX_EXPECTATIONS == gx_checks.GX_COLUMN_EXPECTATIONS
+    assert GX_TABLE_EXPECTATIONS == gx_checks.GX_ROW_WISE_TABLE_EXPECTATIONS
+    assert all(expectations()[name]["row_level"] for name in GX_TABLE_EXPECTATIONS)
+    assert {expectations()[name]["domain"] for name in GX_TABLE_EXPECTATIONS} == {
+        "column_pair",
+        "multicolumn",
+    }
     assert not POLARS_EXPECTATIONS & GX_EXPECTATIONS
     assert RUNNABLE_EXPECTATIONS == POLARS_EXPECTATIONS | GX_EXPECTATIONS
     assert all(expectations()[name]["row_level"] for name in RUNNABLE_EXPECTATIONS)
@@ -80,3 +87,25 @@ def test_every_cast_the_spec_accepts_the_stage_builds() -> None:
             parse_script(
                 "field_rules", {"fields": {"x": {"steps": [{"op": "cast", "to": target}]}}}
             )
+
+
+def test_row_wise_table_validations_are_accepted_and_name_their_columns() -> None:
+    spec = parse_script(
+        "field_rules",
+        {
+            "table_validations": [
+                {
+                    "expectation": "expect_column_pair_values_a_to_be_greater_than_b",
+                    "kwargs": {"column_A": "ended", "column_B": "started", "or_equal": True},
+                    "severity": "quarantine",
+                },
+                {
+                    "expectation": "expect_multicolumn_sum_to_equal",
+                    "kwargs": {"column_list": ["a", "b"], "sum_total": 100},
+                    "severity": "warn",
+                },
+            ]
+        },
+    )
+    assert isinstance(spec, FieldRulesSpec)
+    assert [column for _, column in spec.named_columns()] == ["ended", "started", "a", "b"]

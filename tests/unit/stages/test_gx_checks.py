@@ -153,3 +153,34 @@ def test_empty_chunk() -> None:
     config = FieldRulesConfig(checks=(Check("expect_column_values_to_be_json_parseable", "doc"),))
     result = apply_field_rules(frame, config)
     assert result.clean.height == 0 and result.stats["checks"][0]["failed"] == 0
+
+
+def test_table_validations_of_one_row_quarantine_by_their_columns() -> None:
+    frame = pl.DataFrame(
+        {
+            "started": ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"],
+            "ended": ["2024-01-05", "2024-01-15", None, "2024-04-01"],
+            "a": [60, 50, 10, 40],
+            "b": [40, 50, 20, 60],
+        }
+    ).with_columns(pl.col("started", "ended").str.to_date())
+    spec = {
+        "table_validations": [
+            {"expectation": "expect_column_pair_values_a_to_be_greater_than_b",
+             "kwargs": {"column_A": "ended", "column_B": "started", "or_equal": True},
+             "severity": "quarantine"},
+            {"expectation": "expect_multicolumn_sum_to_equal",
+             "kwargs": {"column_list": ["a", "b"], "sum_total": 100}, "severity": "warn"},
+        ]
+    }  # fmt: skip
+    config = field_rules_config(spec, set(frame.columns))
+    result = apply_field_rules(frame, config)
+    pair = "expect_column_pair_values_a_to_be_greater_than_b(ended, started)"
+    # a pair with one side missing is compared, as GX does
+    assert result.quarantine[REASONS].to_list() == [pair, pair]
+    assert result.quarantine["a"].to_list() == [50, 10]
+    assert result.clean["a"].to_list() == [60, 40]
+    failed = {c["check"]: c["failed"] for c in result.stats["checks"]}
+    assert failed == {pair: 2, "expect_multicolumn_sum_to_equal(a, b)": 1}
+    with pytest.raises(SafeMessageError, match="columns the input lacks: started"):
+        apply_field_rules(frame.drop("started"), config)
