@@ -164,3 +164,33 @@ def test_no_quarantine_no_table(env: str) -> None:
     assert _batch(env, result["batch_id"]).quarantined_rows == 0
     assert _sql(env, "SELECT count(*) FROM outbox_batches") == [(1,)]
     assert "quarantine" not in (_batch(env, result["batch_id"]).privacy_report or {})
+
+
+def test_checks_great_expectations_runs_quarantine_with_the_batch(
+    env: str, source_url: str
+) -> None:
+    """A strftime-format check of a field and a column-pair table validation, both run by
+    Great Expectations inside the field rules, quarantine their rows through the stage entry
+    points into the published batch's quarantine."""
+    with psycopg.connect(source_url, autocommit=True) as conn:
+        conn.execute("CREATE OR REPLACE VIEW people_checked AS SELECT *, "
+                     "CASE WHEN id = 6 THEN '06.01.1980' ELSE to_char(birth_date, 'YYYY-MM-DD') "
+                     "END AS born_text, CASE WHEN id = 5 THEN 0 ELSE amount + 1 END AS paid "
+                     "FROM people")  # fmt: skip
+    b = _bundle(_task(env), "SELECT * FROM people_checked")
+    rules = b["scripts"][1]["spec"]
+    rules["fields"]["born_text"] = {"validations": [
+        {"expectation": "expect_column_values_to_match_strftime_format",
+         "kwargs": {"strftime_format": "%Y-%m-%d"}, "severity": "quarantine"}]}  # fmt: skip
+    pair = {"column_A": "paid", "column_B": "amount"}
+    rules["table_validations"] = [
+        {"expectation": "expect_column_pair_values_a_to_be_greater_than_b", "kwargs": pair,
+         "severity": "quarantine"}]  # fmt: skip
+    result = run_all(run_info("manual__gx"), b)
+    batch = _batch(env, result["batch_id"])
+    rows = _sql(env, f"SELECT id, _etlx_reasons FROM quarantine.batch_{batch.id} ORDER BY id")
+    assert rows == [
+        (5, "expect_column_pair_values_a_to_be_greater_than_b(paid, amount)"),
+        (6, "expect_column_values_to_match_strftime_format(born_text)"),
+    ]
+    assert batch.quarantined_rows == 2 and batch.row_count == ROWS - 4  # ids 1, 2: amount <= 3
