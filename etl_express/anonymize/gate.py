@@ -34,12 +34,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from etl_express.anonymize.keys import KeyRing
 from etl_express.anonymize.rules import TextColumnRule
 from etl_express.anonymize.text import Detector, detect_by_language
 from etl_express.errors import EtlxError
+from etl_express.utf8_bytes import digit_bytes, kept_strings
+from etl_express.utf8_bytes import per_value as _per_value
+from etl_express.utf8_bytes import utf8 as _utf8
 
 LEAK_PURPOSE = "leak"
 MIN_DIGITS = 9
@@ -141,31 +143,6 @@ def _normalized(text: pl.Series) -> pl.Series:
     return text.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
 
 
-def _utf8(text: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of a String series' values end to end, and where each value starts
-    (n + 1 offsets into those bytes; a null is an empty stretch)."""
-    arr = text.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
-    _validity, offsets, data = arr.buffers()
-    ends = np.frombuffer(offsets, np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    if data is None or len(arr) == 0:
-        return np.empty(0, np.uint8), np.zeros(len(arr) + 1, np.int64)
-    return np.frombuffer(data, np.uint8)[ends[0] : ends[-1]], ends - ends[0]
-
-
-def _per_value(marked: np.ndarray, ends: np.ndarray, ufunc: np.ufunc = np.add) -> np.ndarray:
-    """`ufunc` over each value's stretch of `marked` (one entry per byte; `ends` from
-    `_utf8`): with np.add how many bytes of each value it flags. reduceat runs from each
-    start to the next (the last value to the padded end) and gives an empty value the byte
-    after it, hence the reset."""
-    dtype = np.int64 if ufunc is np.add else marked.dtype
-    if len(ends) == 1:
-        return np.zeros(0, dtype)
-    padded = np.append(marked, np.zeros(1, marked.dtype))
-    reduced = ufunc.reduceat(padded, ends[:-1], dtype=dtype)
-    reduced[ends[1:] == ends[:-1]] = 0
-    return reduced
-
-
 # Byte classes: what a value's UTF-8 bytes hold, OR-ed per value by `_byte_classes`.
 _LETTER = 1  # A-Z, a-z
 _CHANGES = 2  # changed by normalizing: whitespace and control bytes (<= 0x20), A-Z
@@ -199,7 +176,7 @@ def _digits_form(
     utf8 = utf8 if utf8 is not None else _utf8(text)
     classes = classes if classes is not None else _byte_classes(utf8)
     chars, ends = utf8
-    keep = (chars - np.uint8(0x30)) < 10
+    keep = digit_bytes(chars)
     counts = _per_value(keep, ends)
     # A null is an empty stretch: no digits.
     numeric = ((classes & _LETTER) == 0) & (counts >= MIN_DIGITS)
@@ -207,15 +184,7 @@ def _digits_form(
     if unsure.any():
         worded = text.filter(pl.Series(unsure)).str.contains(r"\p{L}").to_numpy()
         numeric[np.flatnonzero(unsure)[worded]] = False
-    new_ends = np.zeros(len(ends), np.int64)
-    np.cumsum(counts, out=new_ends[1:])
-    digits = pa.LargeStringArray.from_buffers(
-        len(ends) - 1,
-        pa.py_buffer(new_ends),
-        pa.py_buffer(np.compress(keep, chars)),
-        pa.py_buffer(np.packbits(numeric, bitorder="little")),
-    )
-    return pl.Series(text.name, digits)
+    return pl.Series(text.name, kept_strings(chars, ends, keep, numeric))
 
 
 def _normal_already(classes: np.ndarray) -> pl.Series:
