@@ -8,6 +8,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from etl_express.errors import FieldError
+from etl_express.gx_runnable import GX_COLUMN_EXPECTATIONS, GX_ROW_WISE_TABLE_EXPECTATIONS
 from etl_express.spec.common import ColumnName, ColumnSchema, StrictModel, check_type_name
 from etl_express.spec.gx_catalog import expectations, kwarg_problems, suggest
 from etl_express.spec.paths import hinted, join_path
@@ -35,30 +36,10 @@ POLARS_EXPECTATIONS: Final = frozenset(
         "expect_column_values_to_be_unique",
     }
 )
-# Value-wise expectations Great Expectations itself runs on each chunk
-# (etl_express.stages.gx_checks); a test keeps this equal to the stage's list, which does not
-# import it: the spec package adds 0.3 s to every stage task's start.
-GX_EXPECTATIONS: Final = frozenset(
-    {
-        "expect_column_values_to_match_strftime_format",
-        "expect_column_values_to_be_json_parseable",
-        "expect_column_values_to_be_dateutil_parseable",
-        "expect_column_values_to_match_regex_list",
-        "expect_column_values_to_not_match_regex_list",
-    }
-)
-# Row-wise checks of several columns of one row (table_validations) that Great Expectations
-# runs per chunk; a test keeps this equal to the stage's list.
-GX_TABLE_EXPECTATIONS: Final = frozenset(
-    {
-        "expect_column_pair_values_a_to_be_greater_than_b",
-        "expect_column_pair_values_to_be_equal",
-        "expect_column_pair_values_to_be_in_set",
-        "expect_multicolumn_sum_to_equal",
-        "expect_multicolumn_values_to_be_equal",
-        "expect_select_column_values_to_be_unique_within_record",
-    }
-)
+# Expectations Great Expectations itself runs on each chunk (etl_express.stages.gx_checks):
+# value-wise column checks, and table_validations over several columns of one row.
+GX_EXPECTATIONS: Final = GX_COLUMN_EXPECTATIONS
+GX_TABLE_EXPECTATIONS: Final = GX_ROW_WISE_TABLE_EXPECTATIONS
 RUNNABLE_EXPECTATIONS: Final = POLARS_EXPECTATIONS | GX_EXPECTATIONS
 # Why the other row-level column expectations do not run (measured or GX's own limits).
 _NOT_RUN: Final = {
