@@ -92,6 +92,22 @@ def pg_type(dtype: pa.DataType) -> str:
     raise SafeMessageError(f"column type {dtype} cannot be stored in the outbox")
 
 
+# Rows per record batch handed to the driver. It sends a table to PostgreSQL one record batch
+# at a time, encoding the next while the server parses the last: a chunk as one 100k-row
+# batch is encoded first and parsed after, both sides idle in turn (1M bench rows in ten
+# 100k-row loads: 2.9 s; as 10k-row batches 1.6 s, the same CPU; 5k-25k all measured alike).
+INGEST_BATCH_ROWS = 10_000
+
+
+def ingest(cur: Any, schema: str, name: str, table: pa.Table) -> None:
+    """Append `table` to `<schema>.<name>` by COPY BINARY (ADBC ingest), in record batches of
+    INGEST_BATCH_ROWS rows (zero-copy slices)."""
+    batches = table.to_batches(max_chunksize=INGEST_BATCH_ROWS)
+    cur.adbc_ingest(
+        name, pa.Table.from_batches(batches, table.schema), mode="append", db_schema_name=schema
+    )
+
+
 def _plain(table: pa.Table) -> pa.Table:
     """Types the ingest path takes: views and large strings become plain strings."""
     fields = []
@@ -178,7 +194,7 @@ def load_chunk(url: str, batch_id: int, chunk: int, data: pa.Table | pa.RecordBa
                     f"DELETE FROM {SCHEMA}.{_quote(name)} WHERE {CHUNK_COLUMN} = $1", (chunk,)
                 )
             if table.num_rows:
-                cur.adbc_ingest(name, tagged, mode="append", db_schema_name=SCHEMA)
+                ingest(cur, SCHEMA, name, tagged)
             cur.execute(
                 f"INSERT INTO {SCHEMA}.{LEDGER} (table_name, chunk, row_count) VALUES ($1, $2, $3)",
                 (name, chunk, table.num_rows),

@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from etl_express.stages.errors import SafeMessageError
-from etl_express.stages.outbox import _adbc_connect, _plain, _quote, pg_type
+from etl_express.stages.outbox import _adbc_connect, _plain, _quote, ingest, pg_type
 from etl_express.stores.quarantine import CHUNK as CHUNK_COLUMN
 from etl_express.stores.quarantine import INPUT, REASONS, ROW, SCHEMA, SEVERITY, loading_name
 from etl_express.stores.quarantine import table_name as published_name
@@ -121,7 +121,7 @@ def load_quarantine(
                 cur.execute(_create_sql(name, target))
                 for part in filled:
                     table = _conform(part, read(part), target)
-                    cur.adbc_ingest(name, table, mode="append", db_schema_name=SCHEMA)
+                    ingest(cur, SCHEMA, name, table)
                     rows += table.num_rows
         conn.commit()
     return rows

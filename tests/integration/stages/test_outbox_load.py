@@ -202,3 +202,23 @@ def test_loads_share_the_driver_database_but_not_connections(etlx_db: str) -> No
     for index in range(3):
         assert load_chunk(etlx_db, batch_id, index, chunk(index * 10, 10)) == 10
     assert finalize_batch(etlx_db, batch_id, 3).row_count == 30
+
+
+def test_a_chunk_larger_than_one_ingest_batch_loads_whole_and_in_order(etlx_db: str) -> None:
+    """The driver gets a chunk as several record batches (INGEST_BATCH_ROWS each, so that
+    encoding overlaps the server's COPY): every row arrives once, uneven tail included."""
+    from etl_express.stages.outbox import INGEST_BATCH_ROWS
+
+    rows = 2 * INGEST_BATCH_ROWS + 7
+    batch_id = new_batch(etlx_db)
+    assert load_chunk(etlx_db, batch_id, 0, chunk(0, rows)) == rows
+    assert finalize_batch(etlx_db, batch_id, expected_chunks=1).row_count == rows
+    with psycopg.connect(libpq(etlx_db)) as conn:
+        count, distinct, low, high, names = (
+            conn.execute(
+                f"SELECT count(*), count(DISTINCT id), min(id), max(id), count(*) FILTER "
+                f"(WHERE name = 'Пётр' AND amount = 10.25) FROM outbox.batch_{batch_id}"
+            ).fetchone()
+            or ()
+        )
+    assert (count, distinct, low, high, names) == (rows, rows, 0, rows - 1, rows)
