@@ -29,6 +29,9 @@ SOURCE_DB, OUTBOX_DB = "etlx_bench", "etlx_bench_outbox"
 SOURCE_TABLE = os.environ.get("ETLX_BENCH_SOURCE_TABLE", "bench_source_1000000")
 PATHS = ("copy_passthrough", "etlx_stages", "etlx_airflow", "presidio_structured", "pandas_faker")
 PEERS = ("presidio_structured", "pandas_faker")
+# Run and reported in the details file beside the issue's five paths.
+FLOOR = "arrow_floor"
+RUN_ORDER = ("copy_passthrough", FLOOR, *PATHS[1:])
 CHUNK_ROWS = 100_000
 WORKERS = int(os.environ.get("ETLX_BENCH_WORKERS") or os.cpu_count() or 1)
 STAGE_SECONDS: dict[str, float] = {}  # where the stage path spends its time (details file)
@@ -40,6 +43,9 @@ COLUMNS = (
 # (DuckDB imports pandas the first time it is handed an Arrow table).
 WARM = {
     "copy_passthrough": ("psycopg",),
+    "arrow_floor": ("pyarrow", "adbc_driver_postgresql.dbapi", "sqlalchemy", "psycopg",
+                    "etl_express.sources", "etl_express.stages.entry",
+                    "etl_express.stages.outbox", "etl_express.stores.batches"),
     "etlx_stages": ("polars", "pyarrow.parquet", "duckdb", "pandas", "adbc_driver_postgresql.dbapi",
                     "sqlalchemy", "sqlglot", "sqlglot.dialects.duckdb",
                     "etl_express.anonymize.engine", "etl_express.stages.entry",
@@ -57,6 +63,20 @@ def db_url(name: str) -> str:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def process_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # all of the process's threads
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_cpu_s() -> tuple[float, float]:
+    """(busy, idle) core-seconds of the whole machine since boot, from /proc/stat: busy
+    includes the database server's processes, which do the COPY work of every path."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / ticks, idle / ticks
 
 
 # ---------------------------------------------------------------- paths (run in a child)
@@ -108,17 +128,13 @@ def _new_batch(outbox: str) -> int:
         engine.dispose()
 
 
-def etlx_stages(rows: int) -> int:
-    """The stage entry points the compiled DAG's tasks call (etl_express.stages.entry), with
-    the same bundle as the Airflow path, minus Airflow: mapped stages (field rules, anonymize)
-    run on WORKERS threads as the DAG's mapped task instances run side by side."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def _stage_setup(staging: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(run, bundle) of the stage entry points, as the compiled DAG's tasks get them, with
+    the environment they read (source connection, outbox database, staging, pseudonym key)."""
     import psycopg
     from airflow_path import bench_bundle
 
     from etl_express.settings import reset_settings_cache
-    from etl_express.stages import entry
 
     outbox = db_url(OUTBOX_DB)
     _new_batch(outbox)  # makes sure the bench task row exists
@@ -127,15 +143,27 @@ def etlx_stages(rows: int) -> int:
     assert task_id is not None
     query = f"SELECT {COLUMNS} FROM {SOURCE_TABLE}"
     bundle = bench_bundle(int(task_id[0]), "bench", query, CHUNK_ROWS)
+    os.environ.update({"AIRFLOW_CONN_ETLX_BENCH_SRC": db_url(SOURCE_DB),
+                       "ETLX_DATABASE_URL": outbox, "ETLX_STAGING_DIR": staging,
+                       "ETLX_PSEUDONYM_KEY": "bench-key-0123456789abcdef"})  # fmt: skip
+    reset_settings_cache()
+    run = {"dag_id": "etlx__bench", "dag_run_id": f"bench__{time.time_ns()}",
+           "task_id": "bench", "map_index": -1, "try_number": 1, "params": {},
+           "data_interval_start": None, "data_interval_end": None, "logical_date": None,
+           "task_slug": "bench"}  # fmt: skip
+    return run, bundle
+
+
+def etlx_stages(rows: int) -> int:
+    """The stage entry points the compiled DAG's tasks call (etl_express.stages.entry), with
+    the same bundle as the Airflow path, minus Airflow: mapped stages (field rules, anonymize)
+    run on WORKERS threads as the DAG's mapped task instances run side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from etl_express.stages import entry
+
     with tempfile.TemporaryDirectory(prefix="etlx-bench-") as staging:
-        os.environ.update({"AIRFLOW_CONN_ETLX_BENCH_SRC": db_url(SOURCE_DB),
-                           "ETLX_DATABASE_URL": outbox, "ETLX_STAGING_DIR": staging,
-                           "ETLX_PSEUDONYM_KEY": "bench-key-0123456789abcdef"})  # fmt: skip
-        reset_settings_cache()
-        run = {"dag_id": "etlx__bench", "dag_run_id": f"bench__{time.time_ns()}",
-               "task_id": "bench", "map_index": -1, "try_number": 1, "params": {},
-               "data_interval_start": None, "data_interval_end": None, "logical_date": None,
-               "task_slug": "bench"}  # fmt: skip
+        run, bundle = _stage_setup(staging)
         clock = time.perf_counter()
 
         def timed(stage: str, func: Any, *args: Any) -> Any:
@@ -155,6 +183,47 @@ def etlx_stages(rows: int) -> int:
                 lambda c: entry.anonymize(run, bundle, c), shaped)))  # fmt: skip
             done = timed("load_outbox", entry.load_outbox, run, bundle, hidden)
     return int(done["row_count"])
+
+
+def arrow_floor(rows: int) -> int:
+    """The floor of the stage path's data path: its own source reader (COPY out, decoded by
+    the ADBC driver into Arrow, numeric kept exact) and its own outbox load (Arrow encoded
+    into COPY by the driver), same chunks, with no stage and no staging between them, the
+    reading and the loading overlapping on two threads. What any work on the rows adds comes
+    on top of this; not one of the issue's five paths (details file only)."""
+    import queue
+    import threading
+
+    import pyarrow as pa
+
+    from etl_express.sources import open_source
+    from etl_express.stages import entry
+    from etl_express.stages.outbox import load_chunk
+
+    with tempfile.TemporaryDirectory(prefix="etlx-bench-") as staging:
+        run, bundle = _stage_setup(staging)
+        batch_id = _new_batch(db_url(OUTBOX_DB))
+        source = open_source(entry.source_config(bundle["scripts"][0]["spec"], run, bundle))
+        chunks: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(2)
+
+        def read() -> None:
+            try:
+                for batch in source.batches():
+                    chunks.put(batch)
+                chunks.put(None)
+            except BaseException as exc:  # handed to the loading thread, which raises it
+                chunks.put(exc)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        loaded = index = 0
+        while (item := chunks.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            loaded += load_chunk(db_url(OUTBOX_DB), batch_id, index, item)
+            index += 1
+        reader.join()
+    return loaded
 
 
 def etlx_airflow(rows: int) -> tuple[int, float]:
@@ -195,12 +264,16 @@ def child(path: str, rows: int) -> None:
 
     for module in WARM[path]:
         importlib.import_module(module)
-    started = time.perf_counter()
+    started, cpu, machine = time.perf_counter(), process_cpu_s(), machine_cpu_s()
     done = globals()[path](rows)
     seconds = time.perf_counter() - started
+    cpu = process_cpu_s() - cpu
+    busy, idle = (after - before for before, after in zip(machine, machine_cpu_s(), strict=True))
     if isinstance(done, tuple):  # the path timed itself (setup excluded)
         done, seconds = done
-    report = {"rows": done, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+    report = {"rows": done, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
+              "cpu_s": {"process": round(cpu, 2), "machine_busy": round(busy, 2),
+                        "machine_idle": round(idle, 2)}}  # fmt: skip
     if STAGE_SECONDS:
         report["stage_seconds"] = {k: round(v, 2) for k, v in STAGE_SECONDS.items()}
         report["peak_rss_mb_after_stage"] = {k: round(v) for k, v in STAGE_PEAK_RSS.items()}
@@ -288,14 +361,38 @@ def rss_scaling(out: Path) -> dict[str, Any] | None:
     return {p: round(large[p] / small[p], 3) for p in PATHS if small.get(p) and large.get(p)}
 
 
+def cpu_budget(rows: int, results: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """What the issue's 0.5x-of-COPY target leaves in core-seconds on this machine, beside
+    what the floor (Arrow in and out, no work) and the stage path used: when the floor and
+    the stage path's work on the rows exceed the cores' seconds at the target's speed, no
+    tuning of that work reaches it here."""
+    copy, floor, ours = (results.get(p, {}) for p in ("copy_passthrough", FLOOR, "etlx_stages"))
+    if not all("cpu_s" in r for r in (copy, floor, ours)):
+        return None
+    seconds = 2 * rows / copy["rows_per_s"]  # the stage path's time at 0.5x COPY
+    cores = os.cpu_count() or 1
+    busy = {
+        "copy_passthrough": copy["cpu_s"]["machine_busy"],
+        FLOOR: floor["cpu_s"]["machine_busy"],
+        "etlx_stages": ours["cpu_s"]["machine_busy"],
+    }
+    return {
+        "seconds_at_target": round(seconds, 2),
+        "core_s_at_target": round(cores * seconds, 2),
+        "machine_busy_core_s": busy,
+        "stage_work_core_s": round(busy["etlx_stages"] - busy[FLOOR], 2),
+        "floor_share_of_target": round(busy[FLOOR] / (cores * seconds), 3),
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--peer-rows", type=int, default=0, help="sample for slow peers (>= 20000)")
-    parser.add_argument("--paths", default=",".join(PATHS))
+    parser.add_argument("--paths", default=",".join(RUN_ORDER))
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--timeout", type=int, default=3600)
-    parser.add_argument("--child", choices=PATHS)
+    parser.add_argument("--child", choices=RUN_ORDER)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.rows)
@@ -305,7 +402,7 @@ def main() -> None:
     SOURCE_TABLE = os.environ["ETLX_BENCH_SOURCE_TABLE"] = f"bench_source_{args.rows}"
     prepare(args.rows, args.regenerate)
     results: dict[str, dict[str, Any]] = {}
-    for path in PATHS:
+    for path in RUN_ORDER:
         if path not in args.paths.split(","):
             results[path] = {"error": "not selected"}
             continue
@@ -320,9 +417,12 @@ def main() -> None:
     (out / f"rows-{args.rows}.json").write_text(json.dumps(summary, indent=2) + "\n")
     details = {"summary": summary, "paths": results, "chunk_rows": CHUNK_ROWS,
                "peer_rows": peer_rows, "cpu_count": os.cpu_count(),
-               "load_avg_at_end": os.getloadavg(), "rss_scaling": rss_scaling(out)}  # fmt: skip
+               "load_avg_at_end": os.getloadavg(), "rss_scaling": rss_scaling(out),
+               "cpu_budget": cpu_budget(args.rows, results)}  # fmt: skip
     (out / "latest-details.json").write_text(json.dumps(details, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
+    if budget := details["cpu_budget"]:
+        print("CPU budget:", json.dumps(budget))
     if details["rss_scaling"]:
         print("peak RSS at 10M / at 1M:", json.dumps(details["rss_scaling"]))
 
