@@ -44,11 +44,15 @@ def digit_bytes(chars: np.ndarray) -> np.ndarray:
 
 
 def kept_strings(
-    chars: np.ndarray, ends: np.ndarray, keep: np.ndarray, valid: np.ndarray | None
+    chars: np.ndarray,
+    ends: np.ndarray,
+    keep: np.ndarray,
+    valid: np.ndarray | None,
+    counts: np.ndarray | None = None,
 ) -> pa.Array:
     """The values made of their kept bytes (`keep`, one flag per byte), null where `valid`
-    is False (all valid when None)."""
-    counts = per_value(keep, ends)
+    is False (all valid when None); `counts`: `per_value(keep, ends)` if already taken."""
+    counts = per_value(keep, ends) if counts is None else counts
     new_ends = np.zeros(len(ends), np.int64)
     np.cumsum(counts, out=new_ends[1:])
     return pa.LargeStringArray.from_buffers(

@@ -3,6 +3,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from detector_stub import StubDetector
+from hypothesis import given
+from hypothesis import strategies as st
 
 from etl_express.anonymize.engine import anonymize_frame
 from etl_express.anonymize.gate import (
@@ -441,3 +443,30 @@ def test_python_object_columns_fail_closed_naming_the_column(keys: KeyRing) -> N
         check_batch(pl.DataFrame([objects]), index, keys)
     with pytest.raises(EtlxError, match="'obj' holds Python objects"):
         build_leak_index(pl.DataFrame([objects]), ["obj"], keys)
+
+
+# Every whitespace character (Unicode White_Space), a few letters of other scripts, digits,
+# ASCII letters of both cases and punctuation: what the shortcuts of `_with_forms` sort by.
+_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000"
+_FORM_ALPHABET = _WHITESPACE + "aZq09+-(@.\x1f\x7fÄäСсǅΣς½٣\u0301\u180e\u200b\u00c2"
+
+
+@given(st.lists(st.one_of(st.none(), st.text(_FORM_ALPHABET, max_size=14)), max_size=40))
+def test_hashed_forms_equal_the_plain_normalization_for_any_text(values: list[str | None]) -> None:
+    """However `_with_forms` splits the work (as is, casefold only, full normalization) and
+    whatever shortcut the digits form takes, the hashes are those of strip, casefold,
+    collapse every whitespace run to one space, and the regex digits form."""
+    series = pl.Series(values, dtype=pl.String)
+    seeds = (5, 6)
+    ht, hd = _valid_forms(seeds)
+    got = _hashed_forms(series, seeds)
+    rows = series.drop_nulls().to_frame("v")
+    if got["n"].max() not in (None, 1):  # grouped by value first: compare the same groups
+        rows = rows.group_by("v").len(name="n")
+    else:
+        rows = rows.with_columns(n=pl.lit(1, pl.UInt32))
+    expected = rows.with_columns(
+        _t=pl.col("v").str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " "),
+        _d=pl.Series(_reference_digits(rows["v"]), dtype=pl.String),
+    ).select("n", ht=ht, hd=hd)
+    assert got.sort(pl.all()).equals(expected.sort(pl.all()))
