@@ -36,6 +36,7 @@ CHUNK_ROWS = 100_000
 WORKERS = int(os.environ.get("ETLX_BENCH_WORKERS") or os.cpu_count() or 1)
 STAGE_SECONDS: dict[str, float] = {}  # where the stage path spends its time (details file)
 STAGE_PEAK_RSS: dict[str, float] = {}
+STAGE_IDLE: dict[str, float] = {}  # core-seconds the machine stood idle during each stage
 COLUMNS = (
     "id, full_name, email, phone, birth_date, inn, address, salary, created_at, city, is_active"
 )
@@ -164,14 +165,15 @@ def etlx_stages(rows: int) -> int:
 
     with tempfile.TemporaryDirectory(prefix="etlx-bench-") as staging:
         run, bundle = _stage_setup(staging)
-        clock = time.perf_counter()
+        clock, idle = time.perf_counter(), machine_cpu_s()[1]
 
         def timed(stage: str, func: Any, *args: Any) -> Any:
-            nonlocal clock
+            nonlocal clock, idle
             result = func(*args)
             STAGE_SECONDS[stage] = time.perf_counter() - clock
+            STAGE_IDLE[stage] = machine_cpu_s()[1] - idle
             STAGE_PEAK_RSS[stage] = peak_rss_mb()  # the process's peak so far
-            clock = time.perf_counter()
+            clock, idle = time.perf_counter(), machine_cpu_s()[1]
             return result
 
         with ThreadPoolExecutor(WORKERS) as pool:
@@ -276,6 +278,7 @@ def child(path: str, rows: int) -> None:
                         "machine_idle": round(idle, 2)}}  # fmt: skip
     if STAGE_SECONDS:
         report["stage_seconds"] = {k: round(v, 2) for k, v in STAGE_SECONDS.items()}
+        report["stage_idle_core_s"] = {k: round(v, 2) for k, v in STAGE_IDLE.items()}
         report["peak_rss_mb_after_stage"] = {k: round(v) for k, v in STAGE_PEAK_RSS.items()}
     print(json.dumps(report))
 
