@@ -366,9 +366,8 @@ def rss_scaling(out: Path) -> dict[str, Any] | None:
 
 def cpu_budget(rows: int, results: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """What the issue's 0.5x-of-COPY target leaves in core-seconds on this machine, beside
-    what the floor (Arrow in and out, no work) and the stage path used: when the floor and
-    the stage path's work on the rows exceed the cores' seconds at the target's speed, no
-    tuning of that work reaches it here."""
+    what the floor (Arrow in and out, no work) and the stage path used: how much the work on
+    the rows and the idle time have to shrink to reach it here."""
     copy, floor, ours = (results.get(p, {}) for p in ("copy_passthrough", FLOOR, "etlx_stages"))
     if not all("cpu_s" in r for r in (copy, floor, ours)):
         return None
@@ -385,7 +384,7 @@ def cpu_budget(rows: int, results: dict[str, dict[str, Any]]) -> dict[str, Any] 
         "machine_busy_core_s": busy,
         "stage_work_core_s": round(busy["etlx_stages"] - busy[FLOOR], 2),
         "floor_share_of_target": round(busy[FLOOR] / (cores * seconds), 3),
-    }  # fmt: skip
+    }
 
 
 def main() -> None:

@@ -214,6 +214,13 @@ def _text_form_work(classes: np.ndarray) -> np.ndarray:
     return work
 
 
+_TEXT_FORM = {
+    _AS_IS: lambda v: v,
+    _LOWERED: lambda v: v.str.to_lowercase(),
+    _NORMALIZED: _normalized,
+}
+
+
 def _text_of(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """The text of a typed column's values (see `_forms` for durations)."""
     return column.dt.to_string("iso") if dtype == pl.Duration else column.cast(pl.String)
@@ -272,18 +279,13 @@ def _with_forms(rows: pl.DataFrame) -> list[pl.DataFrame]:
     classes = _byte_classes(utf8)
     rows = rows.with_columns(_d=_digits_form(values, utf8, classes))
     work = _text_form_work(classes)
-    text_form = {
-        _AS_IS: lambda v: v,
-        _LOWERED: lambda v: v.str.to_lowercase(),
-        _NORMALIZED: _normalized,
-    }
     kinds = np.unique(work)
     if len(kinds) == 1:
-        return [rows.with_columns(_t=text_form[int(kinds[0])](values))]
+        return [rows.with_columns(_t=_TEXT_FORM[int(kinds[0])](values))]
     parts = []
     for kind in kinds:
         part = rows.filter(pl.Series(work == kind))
-        parts.append(part.with_columns(_t=text_form[int(kind)](part["v"])))
+        parts.append(part.with_columns(_t=_TEXT_FORM[int(kind)](part["v"])))
     return parts
 
 
