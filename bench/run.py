@@ -71,13 +71,14 @@ def process_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def machine_cpu_s() -> tuple[float, float]:
-    """(busy, idle) core-seconds of the whole machine since boot, from /proc/stat: busy
-    includes the database server's processes, which do the COPY work of every path."""
+def machine_cpu_s() -> tuple[float, float, float]:
+    """(busy, idle, iowait) core-seconds of the whole machine since boot, from /proc/stat:
+    busy includes the database server's processes, which do the COPY work of every path;
+    idle includes iowait, the part of it spent waiting on the disk (a commit's WAL flush)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     ticks = os.sysconf("SC_CLK_TCK")
     idle = fields[3] + fields[4]  # idle, iowait
-    return (sum(fields[:8]) - idle) / ticks, idle / ticks
+    return (sum(fields[:8]) - idle) / ticks, idle / ticks, fields[4] / ticks
 
 
 # ---------------------------------------------------------------- paths (run in a child)
@@ -270,12 +271,15 @@ def child(path: str, rows: int) -> None:
     done = globals()[path](rows)
     seconds = time.perf_counter() - started
     cpu = process_cpu_s() - cpu
-    busy, idle = (after - before for before, after in zip(machine, machine_cpu_s(), strict=True))
+    busy, idle, iowait = (
+        after - before for before, after in zip(machine, machine_cpu_s(), strict=True)
+    )
     if isinstance(done, tuple):  # the path timed itself (setup excluded)
         done, seconds = done
     report = {"rows": done, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
               "cpu_s": {"process": round(cpu, 2), "machine_busy": round(busy, 2),
-                        "machine_idle": round(idle, 2)}}  # fmt: skip
+                        "machine_idle": round(idle, 2),
+                        "machine_iowait": round(iowait, 2)}}  # fmt: skip
     if STAGE_SECONDS:
         report["stage_seconds"] = {k: round(v, 2) for k, v in STAGE_SECONDS.items()}
         report["stage_idle_core_s"] = {k: round(v, 2) for k, v in STAGE_IDLE.items()}
