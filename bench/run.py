@@ -1,6 +1,7 @@
 """`make bench [ROWS=N]`: throughput and peak memory of five paths on the same source table.
 
-Each path runs in its own subprocess so its peak RSS (ru_maxrss) is its own. Results go to
+Each path runs in its own subprocess so its peak RSS (ru_maxrss) is its own, in `--repeat`
+rounds (default 3, every path once per round), and reports its median round. Results go to
 bench/results/latest.json in the format issue 5 fixes, and details (seconds, sample sizes,
 notes) to bench/results/latest-details.json.
 
@@ -335,6 +336,37 @@ def run_path(path: str, rows: int, timeout: int) -> dict[str, Any]:
     return result
 
 
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median rows/s (the slower middle one of an even count), with every
+    round's rows/s beside it and the highest peak RSS of them. The machine's speed drifts by
+    15-25% within an hour, so one round of a path can land in a slow minute and another in a
+    fast one; rounds run interleaved, every path once per round."""
+    failed = [r for r in runs if "error" in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda r: r["rows_per_s"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["rounds_rows_per_s"] = [r["rows_per_s"] for r in runs]
+    chosen["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    return chosen
+
+
+def paired_ratios(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, list[float | None]]:
+    """The stage path over each other path, round by round (paths of one round ran minutes
+    apart, so these ratios see less of the drift than ones across rounds)."""
+    ours = rounds.get("etlx_stages", [])
+    out: dict[str, list[float | None]] = {}
+    for path, runs in rounds.items():
+        if path == "etlx_stages":
+            continue
+        out[path] = [
+            round(a["rows_per_s"] / b["rows_per_s"], 3)
+            if "rows_per_s" in a and b.get("rows_per_s") else None
+            for a, b in zip(ours, runs, strict=False)
+        ]  # fmt: skip
+    return out
+
+
 def summarize(rows: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     speed = {p: results[p].get("rows_per_s") for p in PATHS}
     rss = {p: (round(results[p]["peak_rss_mb"], 1) if "peak_rss_mb" in results[p] else None)
@@ -398,6 +430,12 @@ def main() -> None:
     parser.add_argument("--paths", default=",".join(RUN_ORDER))
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--timeout", type=int, default=3600)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds of every path, interleaved; each path reports its median",
+    )
     parser.add_argument("--child", choices=RUN_ORDER)
     args = parser.parse_args()
     if args.child:
@@ -407,21 +445,23 @@ def main() -> None:
     global SOURCE_TABLE
     SOURCE_TABLE = os.environ["ETLX_BENCH_SOURCE_TABLE"] = f"bench_source_{args.rows}"
     prepare(args.rows, args.regenerate)
-    results: dict[str, dict[str, Any]] = {}
-    for path in RUN_ORDER:
-        if path not in args.paths.split(","):
-            results[path] = {"error": "not selected"}
-            continue
-        size = peer_rows if path in PEERS else args.rows
-        print(f"{path}: {size} rows ...", flush=True)
-        results[path] = {"input_rows": size, **run_path(path, size, args.timeout)}
-        print(f"  {json.dumps(results[path])}", flush=True)
+    selected = [p for p in RUN_ORDER if p in args.paths.split(",")]
+    rounds: dict[str, list[dict[str, Any]]] = {p: [] for p in selected}
+    for round_ in range(1, args.repeat + 1):
+        for path in selected:
+            size = peer_rows if path in PEERS else args.rows
+            print(f"{path}: {size} rows (round {round_} of {args.repeat}) ...", flush=True)
+            rounds[path].append({"input_rows": size, **run_path(path, size, args.timeout)})
+            print(f"  {json.dumps(rounds[path][-1])}", flush=True)
+    results = {p: median_run(rounds[p]) if p in rounds else {"error": "not selected"}
+               for p in RUN_ORDER}  # fmt: skip
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     summary = summarize(args.rows, results)
     (out / "latest.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / f"rows-{args.rows}.json").write_text(json.dumps(summary, indent=2) + "\n")
     details = {"summary": summary, "paths": results, "chunk_rows": CHUNK_ROWS,
+               "repeat": args.repeat, "paired_ratios": paired_ratios(rounds),
                "peer_rows": peer_rows, "cpu_count": os.cpu_count(),
                "load_avg_at_end": os.getloadavg(), "rss_scaling": rss_scaling(out),
                "cpu_budget": cpu_budget(args.rows, results)}  # fmt: skip
