@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etl_express.stages import runner
 from etl_express.stages.adapter import field_rules_config
@@ -18,6 +18,9 @@ from etl_express.stages.errors import SafeMessageError, stage_errors
 from etl_express.stages.transform import Dedupe
 from etl_express.stages.transform_mode import chunkwise_input
 from etl_express.staging.store import StagingStore
+
+if TYPE_CHECKING:
+    from etl_express.anonymize.keys import KeyRing
 
 Chunk = dict[str, Any]
 LOAD_CONNECTIONS = 2
@@ -222,16 +225,21 @@ def _chunkwise(bundle: dict[str, Any], chunk: Chunk) -> runner.ChunkwiseTransfor
     return runner.ChunkwiseTransform(sql, str(name), str(chunk["stage"]))
 
 
-def anonymize(run: dict[str, Any], bundle: dict[str, Any], chunk: Chunk) -> Chunk:
+def pseudonym_keys() -> KeyRing:
+    """The key ring of pseudonyms and fakes: ``ETLX_PSEUDONYM_KEY`` when set, else the
+    Airflow connection that holds it."""
     from etl_express.anonymize.keys import keyring_from_airflow, keyring_from_env
+
+    return keyring_from_env() if os.environ.get("ETLX_PSEUDONYM_KEY") else keyring_from_airflow()
+
+
+def anonymize(run: dict[str, Any], bundle: dict[str, Any], chunk: Chunk) -> Chunk:
     from etl_express.anonymize.rules import parse_rules
 
     index = int(chunk["chunk"])
     with stage_errors("anonymize", index):
         rules = parse_rules(_scripts(bundle, "anonymization")[0]["spec"])
-        keys = (
-            keyring_from_env() if os.environ.get("ETLX_PSEUDONYM_KEY") else keyring_from_airflow()
-        )
+        keys = pseudonym_keys()
     plan = _chunkwise(bundle, chunk)
     stats = runner.anonymize_chunk(
         _ctx(run), index, rules, keys, source=chunk["stage"], transform=plan,
