@@ -1,8 +1,10 @@
 """One task bundle → one Airflow DAG `etlx__<slug>` (Task SDK), validated, not registered.
 
 Stage tasks: extract → field_rules (mapped over chunks) → transform → anonymize (mapped) →
-load_outbox, then the teardown `cleanup`, which runs whatever the outcome once every stage task
-is done. Their bodies are thin: they call `stage_calls`, which imports the engine lazily.
+load_outbox, or for a task with `execution: streamed` one `process` task that streams every
+chunk through all stages (etl_express.stages.streamed); then the teardown `cleanup`, which
+runs whatever the outcome once every stage task is done. Their bodies are thin: they call
+`stage_calls`, which imports the engine lazily.
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ def _load_outbox(token: str, chunks: Any) -> Any:
     return stage_calls.call("load_outbox", token, run, list(chunks))
 
 
+def _process(token: str) -> Any:
+    return stage_calls.call("process", token, stage_calls.run_info(get_current_context()))
+
+
 def _cleanup(token: str) -> Any:
     return stage_calls.call("cleanup", token, stage_calls.run_info(get_current_context()))
 
@@ -109,18 +115,24 @@ def compile_task(bundle: dict[str, Any]) -> DAG:
         is_paused_upon_creation=info["state"] != "active",
         auto_register=False,
     ) as dag:
-        chunks = task(task_id="extract")(_extract)(token)
-        cleaned = (
-            task(task_id="field_rules")(_field_rules).partial(token=token).expand(chunk=chunks)
-        )
-        shaped = task(task_id="transform")(_transform)(token, cleaned)
-        hidden = task(task_id="anonymize")(_anonymize).partial(token=token).expand(chunk=shaped)
-        loaded = task(task_id="load_outbox")(_load_outbox)(token, hidden)
-        # A teardown is left out of the run's state (load_outbox stays the leaf that decides
-        # it) and runs once all its upstreams are done, failed or not. Downstream of every
-        # stage, not only the last: a failed chunk fails load_outbox at once while sibling
-        # chunks may still be writing to staging.
+        # A teardown is left out of the run's state (the last stage stays the leaf that
+        # decides it) and runs once all its upstreams are done, failed or not.
         cleanup = task(task_id="cleanup")(_cleanup)(token).as_teardown()
-        [chunks, cleaned, shaped, hidden, loaded] >> cleanup
+        if info.get("execution") == "streamed":
+            task(task_id="process")(_process)(token) >> cleanup
+        else:
+            _mapped_stages(token) >> cleanup
     dag.validate()
     return dag
+
+
+def _mapped_stages(token: str) -> list[Any]:
+    """The stage tasks, chunks mapped; all of them feed the teardown, not only the last: a
+    failed chunk fails load_outbox at once while sibling chunks may still be writing to
+    staging."""
+    chunks = task(task_id="extract")(_extract)(token)
+    cleaned = task(task_id="field_rules")(_field_rules).partial(token=token).expand(chunk=chunks)
+    shaped = task(task_id="transform")(_transform)(token, cleaned)
+    hidden = task(task_id="anonymize")(_anonymize).partial(token=token).expand(chunk=shaped)
+    loaded = task(task_id="load_outbox")(_load_outbox)(token, hidden)
+    return [chunks, cleaned, shaped, hidden, loaded]

@@ -6,7 +6,7 @@ points, so a run uses exactly the script versions the DAG was built with::
 
     {"task": {"id", "slug", "name", "description", "owner", "schedule", "state",
               "retention_days", "approver_must_differ", "quasi_identifiers", "revision",
-              "params", "tags"},
+              "params", "tags", "execution"},
      "scripts": [{"role", "position", "input_name", "name", "kind", "version",
                   "spec", "spec_sha256", "output_schema"}, ...]}   # ordered by role, position
 """
@@ -39,6 +39,7 @@ def bundle_of(record: Any) -> dict[str, Any]:
             "revision": record.revision,
             "params": dict(record.spec.get("params") or {}),
             "tags": list(record.spec.get("tags") or []),
+            "execution": record.spec.get("execution") or "mapped",
         },
         "scripts": [
             {

@@ -19,6 +19,9 @@ point of the same name in `etl_express.stages.entry`. The call shape, binding fo
                                                                loads its rows into the outbox
     entry.load_outbox(run, bundle, chunks) -> dict             loads what is left (quarantine,
                                                                empty chunks), publishes the batch
+    entry.process(run, bundle, progress) -> dict               a streamed task's one task: all
+                                                               stages over every chunk, then
+                                                               publishes (as load_outbox)
     entry.cleanup(run, bundle) -> dict                         teardown: runs whatever the
                                                                outcome; idempotent
 
@@ -36,7 +39,15 @@ from typing import Any, Final
 from etl_express.compiler.bundle import decode
 
 ENTRY_MODULE: Final = "etl_express.stages.entry"
-STAGES: Final = ("extract", "field_rules", "transform", "anonymize", "load_outbox", "cleanup")
+STAGES: Final = (
+    "extract",
+    "field_rules",
+    "transform",
+    "anonymize",
+    "load_outbox",
+    "process",
+    "cleanup",
+)
 
 
 def entry_point(stage: str) -> Callable[..., Any]:
@@ -75,6 +86,11 @@ def call(stage: str, token: str, run: dict[str, Any], *args: Any) -> Any:
     bundle = decode(token)
     run = {**run, "task_slug": bundle["task"]["slug"]}
     with tracked(stage, run, bundle, inputs=args) as note:
-        result = entry_point(stage)(run, bundle, *args)
+        if stage == "process":  # one task for every stage: it reports each chunk's progress
+            from etl_express.stages.tracking import chunk_progress
+
+            result = entry_point(stage)(run, bundle, chunk_progress(run, bundle))
+        else:
+            result = entry_point(stage)(run, bundle, *args)
         note(result)
     return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
@@ -101,6 +101,13 @@ class TaskSpec(StrictModel):
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     params: dict[Annotated[str, StringConstraints(pattern=IDENT_PATTERN)], ParamValue] = Field(
         default_factory=dict, max_length=50
+    )
+    execution: Literal["mapped", "streamed"] = Field(
+        "mapped",
+        description="mapped: one Airflow task per stage and chunk, chunks staged as Parquet "
+        "between stages (spreads over workers); streamed: one task streams every chunk "
+        "through all stages on one worker (faster there; one extraction, a row-wise "
+        "transformation, dedupe keeping the first row).",
     )
 
     @field_validator("schedule")

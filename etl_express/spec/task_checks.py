@@ -21,7 +21,7 @@ def context_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:
     errors = _existence_errors(spec, ctx)
     if errors:
         return errors
-    errors += _param_errors(spec, ctx) + _runnable_errors(spec, ctx)
+    errors += _param_errors(spec, ctx) + _runnable_errors(spec, ctx) + _execution_errors(spec, ctx)
     extracted = _extraction_schemas(spec, ctx)
     if extracted is None:
         return errors
@@ -193,6 +193,31 @@ def _downstream_errors(
         if name not in columns
     ]
     return errors
+
+
+def _execution_errors(spec: TaskSpec, ctx: ValidationContext) -> list[FieldError]:
+    """A streamed task must be one the stream can run (else it would fail at its first run)."""
+    if spec.execution != "streamed":
+        return []
+    from etl_express.stages.transform_mode import streaming_obstacle
+
+    transformation, rules = spec.scripts.transformation, spec.scripts.field_rules
+    transform = (
+        None if transformation is None
+        else ctx.script_spec(ScriptKind.transformation, transformation.name, transformation.version)
+    )  # fmt: skip
+    field_rules = ctx.script_spec(ScriptKind.field_rules, rules.name, rules.version)
+    if transformation is not None and transform is None:
+        return []  # not known here: checked again where the registry knows the scripts
+    reason = streaming_obstacle(
+        [ref.input for ref in spec.scripts.extraction],
+        None if transform is None else dict(transform),
+        dict((field_rules or {}).get("dedupe") or {}),
+    )
+    if reason is None:
+        return []
+    return [FieldError("$.execution", f"execution: streamed cannot run this task: {reason}; "
+                                      "choose mapped")]  # fmt: skip
 
 
 def _relabel(script: str, path: str, errors: list[FieldError]) -> list[FieldError]:

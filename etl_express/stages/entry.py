@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from etl_express.anonymize.keys import KeyRing
 
 Chunk = dict[str, Any]
+# A streamed run's note after each stage of each chunk: (stage, chunk, counts).
+Progress = Callable[[str, int, dict[str, int]], None]
 LOAD_CONNECTIONS = 2
 
 
@@ -305,6 +308,16 @@ def load_outbox(run: dict[str, Any], bundle: dict[str, Any], chunks: list[Chunk]
     ctx.store.cleanup(ctx.run_id)
     return {"batch_id": done.batch_id, "table_name": done.table_name, "state": done.state,
             "row_count": done.row_count}  # fmt: skip
+
+
+def process(
+    run: dict[str, Any], bundle: dict[str, Any], progress: Progress | None = None
+) -> dict[str, Any]:
+    """A streamed task's run: every stage over every chunk as it is read (see
+    etl_express.stages.streamed); returns what `load_outbox` returns."""
+    from etl_express.stages.streamed import run_streamed
+
+    return run_streamed(run, bundle, progress=progress)
 
 
 def cleanup(run: dict[str, Any], bundle: dict[str, Any]) -> dict[str, Any]:

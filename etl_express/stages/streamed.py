@@ -39,34 +39,27 @@ from etl_express.stages.adapter import field_rules_config
 from etl_express.stages.errors import SafeMessageError, StageError, stage_errors
 from etl_express.stages.field_rules import apply_field_rules
 from etl_express.stages.transform import chunkwise
-from etl_express.stages.transform_mode import chunkwise_input
+from etl_express.stages.transform_mode import streaming_obstacle
 
 if TYPE_CHECKING:
     from etl_express.anonymize.keys import KeyRing
     from etl_express.anonymize.rules import AnonymizationRules
     from etl_express.stages.config import FieldRulesConfig
+    from etl_express.stages.entry import Progress
 
 _ROW = "__etlx_row"
 
 
 def not_streamable(bundle: dict[str, Any]) -> str | None:
-    """Why the task cannot stream (its stages then run one after another), or None."""
-    extractions = entry._scripts(bundle, "extraction")
-    if len(extractions) != 1:
-        return "it has several extractions, which a transformation combines"
-    name = extractions[0].get("input_name") or "source"
+    """Why the task cannot run streamed (see `transform_mode.streaming_obstacle`), or None."""
+    inputs = [s.get("input_name") or "source" for s in entry._scripts(bundle, "extraction")]
     transformations = entry._scripts(bundle, "transformation")
-    if transformations:
-        spec = transformations[0]["spec"]
-        if spec.get("language", "sql") != "sql":
-            return "its transformation is Python code, which reads every row at once"
-        if chunkwise_input(spec.get("sql") or "", [name]) is None:
-            return "its transformation relates rows to each other (not row-wise)"
     field_rules = entry._scripts(bundle, "field_rules")
-    dedupe = (field_rules[0]["spec"].get("dedupe") or {}) if field_rules else {}
-    if dedupe.get("keys") and dedupe.get("keep") == "last":
-        return "its dedupe keeps the last row of a key, known only once every row is read"
-    return None
+    return streaming_obstacle(
+        inputs,
+        transformations[0]["spec"] if transformations else None,
+        (field_rules[0]["spec"].get("dedupe") or {}) if field_rules else None,
+    )
 
 
 class _Aborted(Exception):
@@ -183,6 +176,7 @@ class _Run:
     quasi: tuple[str, ...]
     batch: _Batch
     seen: SeenKeys | None
+    progress: Progress | None = None
     empty: dict[int, pa.Schema] = field(default_factory=dict)  # chunks left without rows
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -191,34 +185,55 @@ class _Run:
         from etl_express.stages.outbox import load_chunk
 
         ctx, target = self.ctx, f"{runner.FIELD_RULES}.{self.name}"
+        self._note("extract", index, {"rows_out": batch.num_rows})
         with stage_errors(runner.FIELD_RULES, index):
             result = apply_field_rules(batch, self.config)
             ctx.write(f"{runner.QUARANTINE}.{self.name}", index, result.quarantine)
             ctx.stats(target, index, result.stats)
+        self._note(
+            runner.FIELD_RULES,
+            index,
+            {k: result.stats[k] for k in ("rows_in", "rows_out", "rows_quarantined")},
+        )
         with stage_errors(runner.TRANSFORM, index):
             clean = self.seen.drop_seen(index, result.clean) if self.seen else result.clean
             frame = self._transformed(index, clean)
-            ctx.stats(runner.TRANSFORM, index,
-                      {"rows_in": result.clean.height, "rows_out": frame.height})  # fmt: skip
+            moved = {"rows_in": result.clean.height, "rows_out": frame.height}
+            ctx.stats(runner.TRANSFORM, index, moved)
+        self._note(runner.TRANSFORM, index, moved)
         with stage_errors(runner.ANONYMIZE, index):
             hidden = anonymize_chunk(frame, self.rules, self.keys)
             if self.quasi and set(self.quasi) <= set(hidden.frame.columns):
-                ctx.write(runner.QI_COUNTS, index,
-                          hidden.frame.group_by(list(self.quasi)).len(name="n"))  # fmt: skip
+                ctx.write(
+                    runner.QI_COUNTS, index, hidden.frame.group_by(list(self.quasi)).len(name="n")
+                )
             table = hidden.frame.to_arrow()
+        loaded = 0
         if table.num_rows:
             batch_id = self.batch.id()
             with stage_errors(runner.LOAD, index):
-                ctx.stats(
-                    runner.LOAD,
-                    index,
-                    {"rows_out": load_chunk(self.batch.url, batch_id, index, table)},
-                )
+                loaded = load_chunk(self.batch.url, batch_id, index, table)
+                ctx.stats(runner.LOAD, index, {"rows_out": loaded})
         else:
             with self.lock:
                 self.empty[index] = table.schema
-        ctx.stats(runner.ANONYMIZE, index, {"stats": hidden.stats, "gate": hidden.gate,
-                                            "loaded": bool(table.num_rows)})  # fmt: skip
+        ctx.stats(
+            runner.ANONYMIZE,
+            index,
+            {"stats": hidden.stats, "gate": hidden.gate, "loaded": bool(table.num_rows)},
+        )
+        findings = len(hidden.gate.get("reasons") or ())
+        self._note(
+            runner.ANONYMIZE,
+            index,
+            {"rows_in": frame.height, "rows_out": table.num_rows, "gate_findings": findings},
+        )
+        if table.num_rows:
+            self._note(runner.LOAD, index, {"rows_in": loaded, "rows_out": loaded})
+
+    def _note(self, stage: str, index: int, counts: dict[str, int]) -> None:
+        if self.progress is not None:
+            self.progress(stage, index, counts)
 
     def _transformed(self, index: int, clean: pl.DataFrame) -> pl.DataFrame:
         if self.sql is None:
@@ -230,11 +245,15 @@ class _Run:
 
 
 def run_streamed(
-    run: dict[str, Any], bundle: dict[str, Any], workers: int | None = None
+    run: dict[str, Any],
+    bundle: dict[str, Any],
+    workers: int | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The whole run, streamed (see the module docstring); returns what `entry.load_outbox`
     returns. Raises StageError (stage, chunk, a message without row data) on any failure,
-    leaving no visible batch; the run's cleanup then drops what was hidden."""
+    leaving no visible batch; the run's cleanup then drops what was hidden. `progress` is
+    told each chunk's counts after each stage (the UI's rows in/out while the run goes)."""
     from etl_express.anonymize.rules import parse_rules
     from etl_express.settings import get_settings
     from etl_express.sources import open_source
@@ -274,6 +293,7 @@ def run_streamed(
         _Batch(lambda: batch_for_run(url, task_id=int(task["id"]), dag_id=run["dag_id"],
                                      dag_run_id=run["dag_run_id"]), url),
         seen,
+        progress,
     )  # fmt: skip
     try:
         count = _Pump(state, workers or os.cpu_count() or 1).run(itertools.chain([first], batches))

@@ -218,6 +218,9 @@ class _Tracker:
 
         if self.run_id is None:
             return
+        if self.stage == "process":  # a streamed run noted its chunks as they went
+            runs.finish_run(self.engine, self.run_id, state="success")
+            return
         result = self.results[0] if self.results else None
         index = self.run.get("map_index")
         if index is not None and index >= 0:  # one chunk of a mapped stage
@@ -337,6 +340,42 @@ class _Teardown(_Tracker):
             return
         error = {"stage": row.stage, "chunk": None, "message": STOPPED}
         runs.finish_run(self.engine, row.id, state="failed", error=error)
+
+
+def chunk_progress(
+    run: dict[str, Any], bundle: dict[str, Any], engine: sa.Engine | None = None
+) -> Callable[[str, int, dict[str, int]], None]:
+    """What a streamed run (one task for every stage) calls after each stage of each chunk:
+    the chunk's counts go on the run row as a mapped chunk's would. Best effort."""
+    import threading
+
+    engine = engine if engine is not None else _engine()
+    found: list[int] = []
+    lock = threading.Lock()
+    inputs = [s.get("input_name") or "source" for s in bundle["scripts"]
+              if s["role"] == "extraction"]  # fmt: skip
+
+    def record(stage: str, chunk: int, counts: dict[str, int]) -> None:
+        from etl_express.registry import runs
+        from etl_express.stores.runs import find_run
+
+        assert engine is not None
+        with lock:
+            if not found:
+                with engine.connect() as conn:
+                    row = find_run(conn, run["dag_id"], run["dag_run_id"])
+                if row is None:
+                    return
+                found.append(row.id)
+        named = stage in ("extract", "field_rules") and len(inputs) == 1
+        runs.record_chunk(engine, found[0], stage=stage, chunk=chunk, counts=counts,
+                          input_name=inputs[0] if named else None)  # fmt: skip
+
+    def note(stage: str, chunk: int, counts: dict[str, int]) -> None:
+        if engine is not None:
+            _best_effort(lambda: record(stage, chunk, counts), "record a chunk")
+
+    return note
 
 
 @contextmanager

@@ -9,8 +9,8 @@ from Parquet rather than loading.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Literal
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Literal
 
 TransformMode = Literal["per_chunk", "whole"]
 
@@ -28,6 +28,25 @@ def chunkwise_input(sql: str, inputs: Collection[str]) -> str | None:
         return None
     (table,) = tables
     return table if table in inputs else None
+
+
+def streaming_obstacle(
+    inputs: Sequence[str],
+    transformation: Mapping[str, Any] | None,
+    dedupe: Mapping[str, Any] | None,
+) -> str | None:
+    """Why a task with these extraction `inputs`, transformation spec and field-rules dedupe
+    cannot run streamed (`stages.streamed`), or None when it can."""
+    if len(inputs) != 1:
+        return "it has several extractions, which a transformation combines"
+    if transformation is not None:
+        if transformation.get("language", "sql") != "sql":
+            return "its transformation is Python code, which reads every row at once"
+        if chunkwise_input(transformation.get("sql") or "", inputs) is None:
+            return "its transformation relates rows to each other (not row-wise)"
+    if dedupe and dedupe.get("keys") and dedupe.get("keep") == "last":
+        return "its dedupe keeps the last row of a key, known only once every row is read"
+    return None
 
 
 def _row_wise_tables(sql: str) -> set[str] | None:

@@ -840,6 +840,7 @@ function emptyTask() {
     schedule: "@daily",
     retention_days: 14,
     approver_must_differ: true,
+    execution: "mapped",
     quasi_identifiers: [],
     tags: [],
     scripts: {
@@ -898,7 +899,7 @@ function TaskEditor({ existing, onSaved, onCancel }) {
         onSaved(saved);
       }
     } catch (error) {
-      const keys = ["name", "slug", "description", "owner", "schedule", "retention_days", "approver_must_differ", "quasi_identifiers", "tags", "params",
+      const keys = ["name", "slug", "description", "owner", "schedule", "retention_days", "approver_must_differ", "execution", "quasi_identifiers", "tags", "params",
         "scripts.extraction", "scripts.field_rules", "scripts.transformation", "scripts.anonymization", "scripts.upload", "scripts"];
       const grouped = errorsFor(error.fieldErrors, "$", keys);
       if (!error.fieldErrors.length) grouped.rest.push({ path: "", msg: error.message });
@@ -931,6 +932,14 @@ function TaskEditor({ existing, onSaved, onCancel }) {
           value: task.approver_must_differ ? "yes" : "no",
           onChange: (v) => set("approver_must_differ", v === "yes"),
           options: [["yes", "Approver must differ from the editor"], ["no", "Editor may approve"]],
+        })),
+      h(FormField, { label: "Execution", error: errors.byKey.execution,
+                     helper: "Streamed needs one extraction, a row-wise transformation and a dedupe that keeps the first row" },
+        h(Select, {
+          value: task.execution || "mapped",
+          onChange: (v) => set("execution", v),
+          options: [["mapped", "Mapped: a task per stage and chunk, spread over workers"],
+                    ["streamed", "Streamed: one task streams every chunk through all stages"]],
         })),
     ),
     text("description", "Description"),
@@ -1202,6 +1211,7 @@ function TaskDetail({ slug, onEdit, onBack }) {
           h(C.Text, null, `Owner: ${t.owner}`),
           h(C.Text, null, `Retention: ${t.retention_days} days`),
           h(C.Text, null, `Review: ${t.approver_must_differ ? "approver must differ from the editor" : "editor may approve"}`),
+          h(C.Text, null, `Execution: ${(t.spec && t.spec.execution) || "mapped"}`),
           h(C.Text, null, `Revision ${t.revision}, saved by ${t.updated_by} ${when(t.updated_at)}`),
           t.description ? h(C.Text, { color: "fg.muted" }, t.description) : null,
         ),

@@ -45,6 +45,18 @@ def test_field_rules_and_anonymize_are_mapped_over_chunks() -> None:
     assert mapped == {"field_rules", "anonymize"}
 
 
+def test_a_streamed_task_is_one_process_task_then_its_cleanup() -> None:
+    record = demo_record()
+    record.spec = {**record.spec, "execution": "streamed"}
+    bundle = bundle_of(record)
+    assert bundle["task"]["execution"] == "streamed"
+    dag = compile_task(bundle)
+    assert sorted(dag.task_ids) == ["cleanup", "process"]
+    cleanup = dag.get_task("cleanup")
+    assert cleanup.is_teardown and cleanup.upstream_task_ids == {"process"}
+    assert bundle_of(demo_record())["task"]["execution"] == "mapped"  # the default
+
+
 def test_schedule_and_doc_name_every_script_version() -> None:
     dag = compile_task(bundle_of(demo_record(schedule="0 3 * * *")))
     assert dag.timetable.expression == "0 3 * * *"

@@ -126,3 +126,35 @@ def test_a_python_transformation_can_be_attached_now_that_the_engine_runs_it() -
     payload = _task()
     payload["scripts"]["transformation"] = {"name": "py_transform", "version": 1}
     assert parse_task(payload, ctx).scripts.transformation is not None
+
+
+def test_a_streamed_task_must_be_one_the_stream_can_run() -> None:
+    def refusal(payload: dict) -> str:
+        with pytest.raises(ValidationFailed) as failed:
+            parse_task(payload, ctx)
+        return {e.path: e.message for e in failed.value.errors}.get("$.execution", "")
+
+    ctx = make_world()
+    payload = _task()
+    payload["execution"] = "streamed"
+    # the demo's dedupe keeps the last row of a key: known only once every row is read
+    assert "last row" in refusal(payload) and "choose mapped" in refusal(payload)
+    kind, rules, _ = ctx.scripts[("demo_customers_rules", 1)]
+    ctx.scripts[("keep_first", 1)] = (
+        kind,
+        {**rules, "dedupe": {**rules["dedupe"], "keep": "first"}},
+        None,
+    )
+    payload["scripts"]["field_rules"] = {"name": "keep_first", "version": 1}
+    assert parse_task(payload, ctx).execution == "streamed"
+    kind, transform, _ = ctx.scripts[("demo_customers_enrich", 1)]
+    grouped = {**transform, "sql": "SELECT city, count(*) AS n FROM customers GROUP BY city"}
+    ctx.scripts[("by_city", 1)] = (kind, grouped, None)
+    payload["scripts"]["transformation"] = {"name": "by_city", "version": 1}
+    assert "row-wise" in refusal(payload)
+    payload["execution"] = "mapped"
+    assert refusal(payload) == ""  # other checks may fail, but not this one
+    payload["execution"] = "fast"
+    with pytest.raises(ValidationFailed) as failed:
+        parse_task(payload)
+    assert [e.path for e in failed.value.errors] == ["$.execution"]
