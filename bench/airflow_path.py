@@ -44,7 +44,9 @@ ANONYMIZATION: dict[str, Any] = {
 }
 
 
-def bench_bundle(task_id: int, slug: str, query: str, chunk_rows: int) -> dict[str, Any]:
+def bench_bundle(
+    task_id: int, slug: str, query: str, chunk_rows: int, execution: str = "mapped"
+) -> dict[str, Any]:
     extraction = {"source": "postgres", "connection_id": "etlx_bench_src", "query": query,
                   "chunk_size": chunk_rows}  # fmt: skip
     specs = [
@@ -58,7 +60,7 @@ def bench_bundle(task_id: int, slug: str, query: str, chunk_rows: int) -> dict[s
         "task": {"id": task_id, "slug": slug, "name": slug, "description": "benchmark",
                  "owner": "bench", "schedule": None, "state": "active", "retention_days": 1,
                  "approver_must_differ": False, "quasi_identifiers": ["birth_date", "city"],
-                 "revision": 1, "params": {}, "tags": []},
+                 "revision": 1, "params": {}, "tags": [], "execution": execution},
         "scripts": [
             {"role": role, "position": 0, "input_name": "source" if role == "extraction" else None,
              "name": f"bench_{role}", "kind": role, "version": 1, "spec": spec,

@@ -31,8 +31,8 @@ SOURCE_TABLE = os.environ.get("ETLX_BENCH_SOURCE_TABLE", "bench_source_1000000")
 PATHS = ("copy_passthrough", "etlx_stages", "etlx_airflow", "presidio_structured", "pandas_faker")
 PEERS = ("presidio_structured", "pandas_faker")
 # Run and reported in the details file beside the issue's five paths.
-FLOOR = "arrow_floor"
-RUN_ORDER = ("copy_passthrough", FLOOR, *PATHS[1:])
+FLOOR, MAPPED = "arrow_floor", "etlx_stages_mapped"
+RUN_ORDER = ("copy_passthrough", FLOOR, PATHS[1], MAPPED, *PATHS[2:])
 CHUNK_ROWS = 100_000
 WORKERS = int(os.environ.get("ETLX_BENCH_WORKERS") or os.cpu_count() or 1)
 STAGE_SECONDS: dict[str, float] = {}  # where the stage path spends its time (details file)
@@ -51,8 +51,12 @@ WARM = {
     "etlx_stages": ("polars", "pyarrow.parquet", "duckdb", "pandas", "adbc_driver_postgresql.dbapi",
                     "sqlalchemy", "sqlglot", "sqlglot.dialects.duckdb",
                     "etl_express.anonymize.engine", "etl_express.stages.entry",
-                    "etl_express.stores.batches"),
+                    "etl_express.stages.streamed", "etl_express.stores.batches"),
     "etlx_airflow": (),
+    "etlx_stages_mapped": ("polars", "pyarrow.parquet", "duckdb", "pandas",
+                           "adbc_driver_postgresql.dbapi", "sqlalchemy", "sqlglot",
+                           "sqlglot.dialects.duckdb", "etl_express.anonymize.engine",
+                           "etl_express.stages.entry", "etl_express.stores.batches"),
     "presidio_structured": ("pandas", "sqlalchemy", "faker", "phonenumbers", "presidio_structured",
                             "presidio_anonymizer"),
     "pandas_faker": ("pandas", "sqlalchemy", "faker", "phonenumbers"),
@@ -131,7 +135,9 @@ def _new_batch(outbox: str) -> int:
         engine.dispose()
 
 
-def _stage_setup(staging: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _stage_setup(
+    staging: str, execution: str = "streamed"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(run, bundle) of the stage entry points, as the compiled DAG's tasks get them, with
     the environment they read (source connection, outbox database, staging, pseudonym key)."""
     import psycopg
@@ -145,7 +151,7 @@ def _stage_setup(staging: str) -> tuple[dict[str, Any], dict[str, Any]]:
         task_id = conn.execute("SELECT id FROM etl_tasks WHERE slug = 'bench'").fetchone()
     assert task_id is not None
     query = f"SELECT {COLUMNS} FROM {SOURCE_TABLE}"
-    bundle = bench_bundle(int(task_id[0]), "bench", query, CHUNK_ROWS)
+    bundle = bench_bundle(int(task_id[0]), "bench", query, CHUNK_ROWS, execution)
     os.environ.update({"AIRFLOW_CONN_ETLX_BENCH_SRC": db_url(SOURCE_DB),
                        "ETLX_DATABASE_URL": outbox, "ETLX_STAGING_DIR": staging,
                        "ETLX_PSEUDONYM_KEY": "bench-key-0123456789abcdef"})  # fmt: skip
@@ -158,15 +164,30 @@ def _stage_setup(staging: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def etlx_stages(rows: int) -> int:
-    """The stage entry points the compiled DAG's tasks call (etl_express.stages.entry), with
-    the same bundle as the Airflow path, minus Airflow: mapped stages (field rules, anonymize)
-    run on WORKERS threads as the DAG's mapped task instances run side by side."""
+    """The stage entry point a streamed task's one Airflow task calls (`entry.process`, see
+    etl_express.stages.streamed), with the same bundle as the Airflow path, minus Airflow."""
+    from etl_express.stages import entry
+
+    with tempfile.TemporaryDirectory(prefix="etlx-bench-") as staging:
+        run, bundle = _stage_setup(staging)
+        clock, idle = time.perf_counter(), machine_cpu_s()[1]
+        done = entry.process(run, bundle)
+        STAGE_SECONDS["process"] = time.perf_counter() - clock
+        STAGE_IDLE["process"] = machine_cpu_s()[1] - idle
+    return int(done["row_count"])
+
+
+def etlx_stages_mapped(rows: int) -> int:
+    """The same task with `execution: mapped`: the entry points the mapped DAG's stage tasks
+    call, minus Airflow, mapped stages (field rules, anonymize) on WORKERS threads as the
+    DAG's mapped task instances run side by side; not one of the issue's five paths
+    (details file only)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from etl_express.stages import entry
 
     with tempfile.TemporaryDirectory(prefix="etlx-bench-") as staging:
-        run, bundle = _stage_setup(staging)
+        run, bundle = _stage_setup(staging, "mapped")
         clock, idle = time.perf_counter(), machine_cpu_s()[1]
 
         def timed(stage: str, func: Any, *args: Any) -> Any:
@@ -240,8 +261,8 @@ def etlx_airflow(rows: int) -> tuple[int, float]:
         task_id = conn.execute("SELECT id FROM etl_tasks WHERE slug = 'bench'").fetchone()
     assert task_id is not None
     query = f"SELECT {COLUMNS} FROM {SOURCE_TABLE}"
-    state, seconds = run_dag(bench_bundle(int(task_id[0]), "bench", query, CHUNK_ROWS),
-                             db_url(SOURCE_DB), outbox)  # fmt: skip
+    bundle = bench_bundle(int(task_id[0]), "bench", query, CHUNK_ROWS, "streamed")
+    state, seconds = run_dag(bundle, db_url(SOURCE_DB), outbox)
     if state != "success":
         raise RuntimeError(f"the DAG run ended {state}")
     with psycopg.connect(outbox) as conn:
