@@ -103,8 +103,11 @@ def test_scripts_of_each_kind_and_a_task_created_in_the_ui(
         page.get_by_test_id("input-extraction-0").fill("customers")
         for role in ("field_rules", "transformation", "anonymization", "upload"):
             page.get_by_test_id(f"pick-{role}").select_option(names[role])
+        # One extraction, a row-wise SELECT, no dedupe: the task can stream.
+        page.get_by_test_id("task-execution").select_option("streamed")
         page.get_by_test_id("save-task").click()
         expect(page.get_by_role("heading", name=task_name)).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Execution: streamed")).to_be_visible()
         dag_id = f"etlx__ui_task_{s}"
         expect(page.get_by_role("link", name=dag_id)).to_be_visible()
         page.screenshot(path=str(test_output_dir / "ui_task_created.png"))

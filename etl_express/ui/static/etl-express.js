@@ -938,6 +938,7 @@ function TaskEditor({ existing, onSaved, onCancel }) {
         h(Select, {
           value: task.execution || "mapped",
           onChange: (v) => set("execution", v),
+          testId: "task-execution",
           options: [["mapped", "Mapped: a task per stage and chunk, spread over workers"],
                     ["streamed", "Streamed: one task streams every chunk through all stages"]],
         })),
