@@ -1,10 +1,11 @@
 """Load outbox stage: one typed PostgreSQL table per batch in schema `outbox`.
 
-Chunks are loaded (ADBC ingest = COPY BINARY) into a hidden table ``outbox._loading_<id>``
-with an extra ``_etlx_chunk`` column. Each chunk load is one transaction that also writes a row
-to the ledger ``outbox._etlx_chunk_loads``; a retried chunk finds its ledger row and replaces
-its earlier rows in the same transaction, so a retry never duplicates and a failed load leaves
-nothing behind.
+Chunks are loaded (COPY BINARY: pgpq's encoding, or ADBC ingest for the few types pgpq lacks,
+see copy_binary) into a hidden table ``outbox._loading_<id>`` with an extra ``_etlx_chunk``
+column. Each chunk load is one transaction that also writes a row to the ledger
+``outbox._etlx_chunk_loads``; a retried chunk finds its ledger row and replaces its earlier
+rows in the same transaction, so a retry never duplicates and a failed load leaves nothing
+behind.
 
 `finalize_batch` runs when every chunk is loaded, in one transaction: check the ledger holds
 every expected chunk, drop the chunk column (O(1) in PostgreSQL), rename the table to
@@ -23,6 +24,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from etl_express.stages.copy_binary import connect as copy_connect
+from etl_express.stages.copy_binary import copy_ready, copy_rows
 from etl_express.stages.errors import SafeMessageError
 
 SCHEMA = "outbox"
@@ -176,7 +179,10 @@ def load_chunk(url: str, batch_id: int, chunk: int, data: pa.Table | pa.RecordBa
         raise SafeMessageError(f"column name {CHUNK_COLUMN} is reserved")
     chunk_column = pa.repeat(pa.scalar(chunk, pa.int32()), table.num_rows)
     tagged = table.append_column(CHUNK_COLUMN, chunk_column)
-    with _adbc_connect(url) as conn:
+    # pgpq's COPY where it encodes every column (copy_binary), else the ADBC driver's ingest:
+    # the same SQL runs on either connection.
+    ready = copy_ready(tagged)
+    with _adbc_connect(url) if ready is None else copy_connect(url) as conn:
         _ensure_tables(conn, name, table.schema)
         with conn.cursor() as cur:
             # The commit does not wait for the chunk's WAL to reach the disk: while the disk
@@ -202,8 +208,10 @@ def load_chunk(url: str, batch_id: int, chunk: int, data: pa.Table | pa.RecordBa
                 cur.execute(
                     f"DELETE FROM {SCHEMA}.{_quote(name)} WHERE {CHUNK_COLUMN} = $1", (chunk,)
                 )
-            if table.num_rows:
+            if table.num_rows and ready is None:
                 ingest(cur, SCHEMA, name, tagged)
+            elif table.num_rows:
+                copy_rows(cur, f"{SCHEMA}.{_quote(name)}", ready)
             cur.execute(
                 f"INSERT INTO {SCHEMA}.{LEDGER} (table_name, chunk, row_count) VALUES ($1, $2, $3)",
                 (name, chunk, table.num_rows),
