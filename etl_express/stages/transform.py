@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from etl_express.stages.copied_columns import copy_plan, with_copied, without_copied
 from etl_express.stages.errors import SafeMessageError
 
 _BATCH_ROWS = 100_000
@@ -146,9 +147,11 @@ def chunkwise(
         table = table.drop_columns([SEQ])
     if not name.isidentifier():
         raise SafeMessageError(f"input name {name!r} is not an identifier")
+    plan = copy_plan(sql, name, table.schema)
     with _chunk_cursor() as con:
-        con.register(name, table)
-        return _whole_result(con, sql)
+        con.register(name, table if plan is None else without_copied(table, plan))
+        result = _whole_result(con, sql)
+    return result if plan is None else with_copied(result, table, plan)
 
 
 _CHUNK_DB: dict[str, Any] = {}
