@@ -13,7 +13,7 @@ from collections.abc import Callable
 import polars as pl
 
 from etl_express.anonymize.pools import address_pools, latin_names, name_pools
-from etl_express.anonymize.rules import FakeKind
+from etl_express.anonymize.rules import AnonymizationRules, FakeKind, FakeRule
 
 INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN12_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -175,3 +175,20 @@ def fake_from_words(digest: pl.Expr, words: list[pl.Expr], kind: FakeKind, local
     `words` should be materialized columns: builders read each word many times.
     """
     return pl.when(digest.is_not_null()).then(_BUILDERS[kind](words, locale))
+
+
+_NAME_KINDS = (FakeKind.person_name, FakeKind.first_name, FakeKind.last_name)
+
+
+def preload_pools(rules: AnonymizationRules) -> None:
+    """Load the pools the rules' fakes draw from, ahead of the first chunk: a streamed run
+    does it while the source gives that chunk (importing Faker's lists alone took 0.1 s)."""
+    for rule in rules.columns.values():
+        if not isinstance(rule, FakeRule):
+            continue
+        if rule.kind in _NAME_KINDS:
+            name_pools(rule.locale)
+        elif rule.kind == FakeKind.email:
+            latin_names()
+        elif rule.kind in (FakeKind.address, FakeKind.city):
+            address_pools(rule.locale)

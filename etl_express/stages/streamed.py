@@ -21,6 +21,7 @@ outbox load with a stage error.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import queue
@@ -282,8 +283,11 @@ def run_streamed(
     with stage_errors(runner.ANONYMIZE, None):
         rules = parse_rules(entry._scripts(bundle, "anonymization")[0]["spec"])
         keys = entry.pseudonym_keys()
+    warm = threading.Thread(target=_preload, args=(rules,), name="etlx-warm", daemon=True)
+    warm.start()  # while the source gives the first chunk
     batches = iter(_numbered(source.batches()))
     first = _first(batches)
+    warm.join()
     with stage_errors(runner.FIELD_RULES, None):
         spec = field_rules[0]["spec"] if field_rules else {}
         config = field_rules_config(spec, set(first[1].schema.names))
@@ -307,6 +311,14 @@ def run_streamed(
         if seen is not None:
             seen.close()
     return _publish(state, count)
+
+
+def _preload(rules: AnonymizationRules) -> None:
+    from etl_express.anonymize.fakes import preload_pools
+
+    # A pool that fails to load fails the chunk that needs it, as a stage error.
+    with contextlib.suppress(Exception):
+        preload_pools(rules)
 
 
 def _numbered(batches: Iterator[pa.RecordBatch]) -> Iterator[tuple[int, pa.RecordBatch]]:

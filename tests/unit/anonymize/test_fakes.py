@@ -90,3 +90,26 @@ def test_russian_name_agrees_in_gender(keys: KeyRing) -> None:
 def test_fakes_are_deterministic_and_key_dependent(keys: KeyRing, other_keys: KeyRing) -> None:
     assert fakes(keys, FakeKind.person_name, n=50) == fakes(keys, FakeKind.person_name, n=50)
     assert fakes(keys, FakeKind.inn12, n=50) != fakes(other_keys, FakeKind.inn12, n=50)
+
+
+def test_preload_loads_the_pools_the_rules_fakes_draw_from() -> None:
+    from etl_express.anonymize import pools
+    from etl_express.anonymize.fakes import preload_pools
+    from etl_express.anonymize.rules import parse_rules
+
+    for loader in (pools.name_pools, pools.latin_names, pools.address_pools):
+        loader.cache_clear()
+    rules = parse_rules(
+        {
+            "columns": {
+                "name": {"operator": "fake", "kind": "person_name", "locale": "en_US"},
+                "mail": {"operator": "fake", "kind": "email"},
+                "inn": {"operator": "pseudonym"},
+            },
+            "unlisted_columns": "keep",
+        }
+    )
+    preload_pools(rules)
+    assert pools.name_pools.cache_info().currsize == 1
+    assert pools.latin_names.cache_info().currsize == 1
+    assert pools.address_pools.cache_info().currsize == 0  # no address or city fake
