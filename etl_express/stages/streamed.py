@@ -180,11 +180,6 @@ class _Run:
     progress: Progress | None = None
     empty: dict[int, pa.Schema] = field(default_factory=dict)  # chunks left without rows
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # One chunk loads at a time. Two COPYs into the batch's one table wait on each other in
-    # the server (1M rows in 100k-row loads from two threads at once: 0.42-0.56 core-s idle,
-    # into two tables 0.23-0.28); taking turns, one worker's load runs beside the other's
-    # work on its next chunk instead.
-    load_turn: threading.Lock = field(default_factory=threading.Lock)
 
     def chunk(self, index: int, batch: pa.RecordBatch) -> None:
         from etl_express.stages.anonymize import anonymize_chunk
@@ -218,8 +213,7 @@ class _Run:
         if table.num_rows:
             batch_id = self.batch.id()
             with stage_errors(runner.LOAD, index):
-                with self.load_turn:
-                    loaded = load_chunk(self.batch.url, batch_id, index, table)
+                loaded = load_chunk(self.batch.url, batch_id, index, table)
                 ctx.stats(runner.LOAD, index, {"rows_out": loaded})
         else:
             with self.lock:
