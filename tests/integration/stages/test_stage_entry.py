@@ -9,7 +9,6 @@ visible batch, and a retry that ends with exactly the right rows.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,20 +48,6 @@ def source_url(pg_database: str) -> str:
         # one row duplicated: dedupe must remove it
         conn.execute("INSERT INTO people SELECT * FROM people WHERE id = 7")
     return pg_database
-
-
-@pytest.fixture
-def env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, etlx_db: str, source_url: str
-) -> Iterator[str]:
-    monkeypatch.setenv("ETLX_DATABASE_URL", etlx_db)
-    monkeypatch.setenv("ETLX_STAGING_DIR", str(tmp_path / "staging"))
-    monkeypatch.delenv("ETLX_STAGING_URL", raising=False)
-    monkeypatch.setenv("AIRFLOW_CONN_SRC", source_url)
-    monkeypatch.setenv("ETLX_PSEUDONYM_KEY", "k" * 32)
-    reset_settings_cache()
-    yield etlx_db
-    reset_settings_cache()
 
 
 def _task(url: str) -> int:

@@ -12,7 +12,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from etl_express.settings import reset_settings_cache
 from etl_express.stages import streamed
 from etl_express.stages.errors import StageError
 from tests.integration.stages.test_stage_entry import (
@@ -23,20 +22,6 @@ from tests.integration.stages.test_stage_entry import (
     run_all,
     run_info,
 )
-
-
-@pytest.fixture
-def env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, etlx_db: str, source_url: str
-) -> Iterator[str]:
-    monkeypatch.setenv("ETLX_DATABASE_URL", etlx_db)
-    monkeypatch.setenv("ETLX_STAGING_DIR", str(tmp_path / "staging"))
-    monkeypatch.delenv("ETLX_STAGING_URL", raising=False)
-    monkeypatch.setenv("AIRFLOW_CONN_SRC", source_url)
-    monkeypatch.setenv("ETLX_PSEUDONYM_KEY", "k" * 32)
-    reset_settings_cache()
-    yield etlx_db
-    reset_settings_cache()
 
 
 @pytest.fixture(scope="module")
