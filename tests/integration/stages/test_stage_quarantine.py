@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from test_stage_entry import ROWS, _task, bundle, env, outbox_state, run_all, run_info, source_url
+from test_stage_entry import ROWS, _task, bundle, outbox_state, run_all, run_info, source_url
 
 from etl_express.registry import batches as registry
 from etl_express.stages import entry, runner
@@ -20,7 +20,7 @@ from etl_express.stages.errors import StageError
 from etl_express.stores.audit import search_events
 from etl_express.stores.db import make_engine
 
-__all__ = ["env", "source_url"]  # fixtures, imported to be used here
+__all__ = ["source_url"]  # a fixture, imported to be used here (`env` is the conftest's)
 
 QUARANTINE_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'quarantine' ORDER BY 1"
 
