@@ -44,14 +44,10 @@ def _unchanged_by_duckdb(dtype: pa.DataType) -> bool:
     )
 
 
+@lru_cache(maxsize=64)  # every chunk of a run asks the same
 def copy_plan(sql: str, name: str, schema: pa.Schema) -> CopyPlan | None:
     """The copied columns of `sql` over input `name` of `schema`, or None when there are
     none to keep out of DuckDB or the query is not a plain projection."""
-    return _plan(sql, name, schema)
-
-
-@lru_cache(maxsize=64)  # every chunk of a run asks the same
-def _plan(sql: str, name: str, schema: pa.Schema) -> CopyPlan | None:
     projection = _projection(sql, name)
     by_lower = {f.name.lower(): f.name for f in schema}
     if projection is None or len(by_lower) < len(schema):

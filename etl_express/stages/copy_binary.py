@@ -17,10 +17,6 @@ from typing import Any
 
 import pyarrow as pa
 
-# Rows per record batch encoded and sent at a time, so that the server parses one while the
-# next is encoded (see outbox.INGEST_BATCH_ROWS).
-BATCH_ROWS = 10_000
-
 
 def _micro(dtype: pa.DataType) -> pa.DataType:
     """`dtype` with nanoseconds as microseconds (PostgreSQL keeps µs)."""
@@ -47,16 +43,17 @@ def copy_ready(table: pa.Table) -> pa.Table | None:
     return table if target.equals(table.schema) else table.cast(target, safe=False)
 
 
-def copy_rows(cur: Any, qualified_table: str, table: pa.Table) -> None:
+def copy_rows(cur: Any, qualified_table: str, table: pa.Table, batch_rows: int) -> None:
     """Append `table` (from `copy_ready`) to `qualified_table` (quoted) through the
-    psycopg cursor `cur`, columns matched by name."""
+    psycopg cursor `cur`, columns matched by name, encoding and sending `batch_rows` rows at a
+    time so that the server parses one batch while the next is encoded."""
     from pgpq import ArrowToPostgresBinaryEncoder
 
     encoder = ArrowToPostgresBinaryEncoder(table.schema)
     columns = ", ".join('"' + n.replace('"', '""') + '"' for n in table.column_names)
     with cur.copy(f"COPY {qualified_table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.write(encoder.write_header())
-        for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        for batch in table.to_batches(max_chunksize=batch_rows):
             copy.write(encoder.write_batch(batch))
         copy.write(encoder.finish())
 

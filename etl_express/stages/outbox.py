@@ -211,7 +211,7 @@ def load_chunk(url: str, batch_id: int, chunk: int, data: pa.Table | pa.RecordBa
             if table.num_rows and ready is None:
                 ingest(cur, SCHEMA, name, tagged)
             elif table.num_rows:
-                copy_rows(cur, f"{SCHEMA}.{_quote(name)}", ready)
+                copy_rows(cur, f"{SCHEMA}.{_quote(name)}", ready, INGEST_BATCH_ROWS)
             cur.execute(
                 f"INSERT INTO {SCHEMA}.{LEDGER} (table_name, chunk, row_count) VALUES ($1, $2, $3)",
                 (name, chunk, table.num_rows),

@@ -109,7 +109,7 @@ def test_pgpq_stores_what_the_adbc_driver_stores(etlx_db: str, column: str) -> N
         cur.adbc_ingest("copy_by_adbc", table, mode="append")
         conn.commit()
     with connect(etlx_db) as conn, conn.cursor() as cur:
-        copy_rows(cur, "copy_by_pgpq", ready)
+        copy_rows(cur, "copy_by_pgpq", ready, batch_rows=2)
         conn.commit()
     by_adbc = _stored(etlx_db, "copy_by_adbc")
     assert len(by_adbc) == 4 and by_adbc[3] == "()"
