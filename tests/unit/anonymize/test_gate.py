@@ -15,6 +15,7 @@ from etl_express.anonymize.gate import (
     _valid_forms,
     build_leak_index,
     check_batch,
+    checked_columns,
 )
 from etl_express.anonymize.keys import KeyRing
 from etl_express.anonymize.rules import parse_rules
@@ -470,3 +471,45 @@ def test_hashed_forms_equal_the_plain_normalization_for_any_text(values: list[st
         _d=pl.Series(_reference_digits(rows["v"]), dtype=pl.String),
     ).select("n", ht=ht, hd=hd)
     assert got.sort(pl.all()).equals(expected.sort(pl.all()))
+
+
+def test_timestamps_are_checked_only_against_originals_whose_text_has_a_colon(
+    keys: KeyRing,
+) -> None:
+    """A timestamp's or a time's text always holds a colon ("HH:MM:SS"), so it can equal
+    only an original whose text has one; without such an original the check skips those
+    columns, and with one it still finds the copy."""
+    import datetime as dt
+
+    stamps = pl.Series([dt.datetime(2024, 1, 1, 0, 0, 13), dt.datetime(2024, 5, 6, 7, 8, 9)])
+    out = pl.DataFrame(
+        {
+            "created_at": stamps.dt.replace_time_zone("Etc/UTC"),
+            "at": [dt.time(1, 2, 3), None],
+            "born": [dt.date(1980, 5, 17), None],
+            "name": ["x", "y"],
+        }
+    )
+    plain = pl.DataFrame(
+        {"inn": ["7707083893", "1"], "born": [dt.date(1980, 5, 17), None], "n": [1, 2]}
+    )
+    index = build_leak_index(plain, ["inn", "born", "n"], keys)
+    assert not index.colon_texts
+    assert checked_columns(out, index) == ["born", "name"]
+    assert [(r.column, r.count) for r in check_batch(out, index, keys).reasons] == [("born", 1)]
+
+    # The same timestamp's text as an original string, a time and a timestamp original:
+    # each alone makes every timestamp and time column checked again.
+    text = pl.DataFrame({"seen": ["2024-01-01 00:00:13.000000+00:00", "ok"]})
+    for original in (text, out.select("at"), out.select("created_at")):
+        column = original.columns[0]
+        index = build_leak_index(original, [column], keys)
+        assert index.colon_texts
+        assert checked_columns(out, index) == ["created_at", "at", "born", "name"]
+    found = check_batch(out, build_leak_index(text, ["seen"], keys), keys).reasons
+    assert [(r.column, r.count) for r in found] == [("created_at", 1)]
+
+    merged = build_leak_index(plain, ["inn"], keys).merge(build_leak_index(text, ["seen"], keys))
+    assert merged.colon_texts
+    detected = build_leak_index(plain, ["inn"], keys, detected_values=["10:30 at home"])
+    assert detected.colon_texts
