@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,11 +136,51 @@ def test_a_failing_chunk_fails_the_run_with_nothing_visible_and_a_retry_is_clean
         streamed.run_streamed(run, bundle(task_id), 2)
     assert (failed.value.stage, failed.value.chunk) == ("anonymize", 1)
     assert "Иван" not in str(failed.value) and "1500" not in str(failed.value)
-    assert [(s, t) for s, t, _ in outbox_state(env)] == [("processing", None)]
+    # Nothing visible: no batch, or (when chunk 0 was loaded before the failure) one still
+    # processing, without a table.
+    assert [(s, t) for s, t, _ in outbox_state(env)] in ([], [("processing", None)])
     monkeypatch.setattr(anonymize, "anonymize_chunk", real)
     done = streamed.run_streamed(run, bundle(task_id), 2)  # the task's retry
     assert (done["state"], done["row_count"]) == ("ready_for_review", expected_rows())
     assert outbox_state(env) == [("ready_for_review", done["table_name"], expected_rows())]
+    with psycopg.connect(env.replace("+psycopg", "")) as conn:
+        assert conn.execute(HIDDEN).fetchone() == (0,)
+
+
+def test_a_failing_load_fails_the_run_with_nothing_visible_and_a_retry_is_clean(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are loaded on a thread of their own while the workers go on: a load that
+    fails there stops the run all the same, naming the load stage and its chunk."""
+    from etl_express.stages import outbox
+
+    real = outbox.load_chunk
+    loaded: list[int] = []
+
+    def fails_on_chunk_2(url: str, batch_id: int, chunk: int, data: Any) -> int:
+        if chunk == 2:
+            raise RuntimeError("disk full")
+        loaded.append(chunk)
+        return real(url, batch_id, chunk, data)
+
+    task_id = _task(env)
+    run = run_info("manual__load_fails")
+    monkeypatch.setattr(outbox, "load_chunk", fails_on_chunk_2)
+    with pytest.raises(StageError) as failed:
+        streamed.run_streamed(run, bundle(task_id), 2)
+    assert (failed.value.stage, failed.value.chunk) == ("load_outbox", 2)
+    assert failed.value.message.startswith("RuntimeError") and 2 not in loaded
+    assert [(s, t) for s, t, _ in outbox_state(env)] == [("processing", None)]
+    loaders: set[int] = set()
+
+    def recorded(url: str, batch_id: int, chunk: int, data: Any) -> int:
+        loaders.add(threading.get_ident())
+        return real(url, batch_id, chunk, data)
+
+    monkeypatch.setattr(outbox, "load_chunk", recorded)
+    done = streamed.run_streamed(run, bundle(task_id), 2)
+    assert (done["state"], done["row_count"]) == ("ready_for_review", expected_rows())
+    assert len(loaders) == 1  # one COPY at a time, from the loader, with two workers
     with psycopg.connect(env.replace("+psycopg", "")) as conn:
         assert conn.execute(HIDDEN).fetchone() == (0,)
 
