@@ -191,6 +191,12 @@ def _digits_form(
     unlettered = (classes & _LETTER) == 0
     if not unlettered.any():  # names, e-mail addresses: every value has an ASCII letter
         return pl.repeat(None, len(text), dtype=pl.String, eager=True).alias(text.name)
+    few = np.flatnonzero(unlettered)
+    if len(few) * 4 < len(text):
+        # Hex pseudonyms: one in 2,000 has no letter. The passes over every byte cost 8 of
+        # 9 ms per 100k values; over those few values alone, nothing.
+        nulls = pl.repeat(None, len(text), dtype=pl.String, eager=True).alias(text.name)
+        return nulls.scatter(few, _digits_form(text.gather(few)))
     chars, ends = utf8
     keep = digit_bytes(chars)
     counts = _per_value(keep, ends)
@@ -283,7 +289,7 @@ def _with_forms(rows: pl.DataFrame) -> list[pl.DataFrame]:
     classes = _byte_classes(utf8)
     rows = rows.with_columns(_d=_digits_form(values, utf8, classes))
     work = _text_form_work(classes)
-    kinds = np.unique(work)
+    kinds = np.flatnonzero(np.bincount(work))  # np.unique sorts: 0.8 ms against 0.2
     if len(kinds) == 1:
         return [rows.with_columns(_t=_TEXT_FORM[int(kinds[0])](values))]
     parts = []

@@ -271,6 +271,16 @@ def test_digits_form_is_the_ascii_digits_of_values_without_letters() -> None:
     assert _digits_form(pl.Series([None, None], dtype=pl.String)).to_list() == [None, None]
 
 
+def test_digits_form_of_a_few_unlettered_values_among_many_lettered_ones() -> None:
+    """Hex pseudonyms: a value without a letter is rare, and only those few are read."""
+    few = ["7707083893", "+7 931 491 26 60", "12345", None, "ИНН 7707083893", "٣٤ 1234567890"]
+    lettered = [f"{i:016x}".replace("0", "a") for i in range(60)]
+    values = pl.Series("v", lettered[:20] + few[:3] + lettered[20:40] + few[3:] + lettered[40:])
+    assert (values.str.contains(r"\p{L}").not_().sum() or 0) * 4 < len(values)
+    for series in (values, values.slice(5, 40), pl.concat([values, values], rechunk=False)):
+        assert _digits_form(series).to_list() == _reference_digits(series), series.to_list()
+
+
 def test_typed_forms_are_the_forms_of_their_text() -> None:
     """Typed columns skip the normalization; their forms must still equal those of the same
     text in a String column, or the index and the check would disagree."""
